@@ -1,0 +1,1 @@
+"""Report rendering: the board report, the analyst workbook, partner and validation reports."""
