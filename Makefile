@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
 
-.PHONY: demo test ui lint format screenshots bench clean
+.PHONY: demo test test-tools ui lint format screenshots bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is needed: set PYTHON=/path/to/python3.11"; exit 2; }
@@ -18,8 +18,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/lac-health demo --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) test-tools
 	$(BIN)/python -m pytest -n 2 -q
+
+test-tools:
+	@bash scripts/install-test-tools.sh
 
 ui: $(STAMP)
 	mkdir -p .dagster_home

@@ -21,12 +21,20 @@ def atomic_path(target: Path) -> Iterator[Path]:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     temporary_path = Path(temporary)
+    # mkstemp creates 0600; outputs get the ordinary permissions the user's umask allows.
+    os.chmod(temporary_path, 0o666 & ~_current_umask())
     try:
         yield temporary_path
         os.replace(temporary_path, target)
     finally:
         if temporary_path.exists():
             temporary_path.unlink()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(target: Path, write: Callable[[Path], object]) -> Path:

@@ -10,7 +10,7 @@ Wales for E/W codes, Scotland for S, Northern Ireland for N), from the ``holiday
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 import holidays
 import pandas as pd
@@ -32,7 +32,7 @@ def holidays_version() -> str:
     return holidays.__version__
 
 
-@lru_cache(maxsize=None)
+@cache
 def bank_holidays(nation: str, first_year: int, last_year: int) -> frozenset[date]:
     calendar = holidays.country_holidays("GB", subdiv=nation, years=range(first_year, last_year + 1))
     return frozenset(calendar.keys())

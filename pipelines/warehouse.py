@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import UserFacingError
 from pipelines.paths import SQL_DIR
 
 SCHEMA_DIR = SQL_DIR / "schema"
@@ -35,13 +36,112 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     run_sql_dir(con, SCHEMA_DIR)
 
 
+class WarehouseError(UserFacingError):
+    """The warehouse cannot be opened: in use by another run, missing or damaged."""
+
+
+def _open(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseError(
+                f"the warehouse {path} is in use by another lac-health run or the Dagster UI; "
+                "wait for that run to finish (DuckDB allows one writer at a time) and try again"
+            ) from None
+        raise WarehouseError(f"cannot open the warehouse {path}: {error}. {REBUILD_ADVICE}") from None
+    except duckdb.Error as error:
+        raise WarehouseError(f"the warehouse {path} cannot be read ({error}). {REBUILD_ADVICE}") from None
+
+
+REBUILD_ADVICE = (
+    "It holds nothing that cannot be rebuilt: move the file aside and rerun `lac-health run` "
+    "with the same extracts to rebuild it (earlier as-at extracts restore the revision history)"
+)
+
+
+@contextmanager
+def open_existing(path: Path | str, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a warehouse that must already exist (for commands that only read it)."""
+    if not Path(path).is_file():
+        raise WarehouseError(f"no warehouse at {path}: run `lac-health run` first, or give --warehouse")
+    con = _open(path, read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 @contextmanager
 def connect(path: Path | str = ":memory:", read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (creating its schema when writable) and close it afterwards."""
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open(path, read_only)
     try:
         if not read_only:
             create_schema(con)
         yield con
     finally:
         con.close()
+
+
+def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, frame_columns: list[str]) -> None:
+    """raw.<table> holds text columns; a new column in a later extract is added, never dropped."""
+    con.execute(
+        f'CREATE TABLE IF NOT EXISTS raw."{table}" (area_code VARCHAR, as_at DATE, file VARCHAR, row_number INTEGER)'
+    )
+    existing = {row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?", [table]
+    ).fetchall()}
+    for column in frame_columns:
+        if column not in existing:
+            con.execute(f'ALTER TABLE raw."{table}" ADD COLUMN "{column}" VARCHAR')
+
+
+def replace_extract_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, area_code: str, as_at: object,
+                         frame: object | None) -> None:
+    """Delete one extract's rows from a table and insert ``frame`` (by column name): idempotent reloads."""
+    con.execute(f"DELETE FROM {qualified_table} WHERE area_code = ? AND as_at = ?", [area_code, as_at])
+    if frame is not None and len(frame):  # type: ignore[arg-type]
+        con.register("_incoming", frame)
+        try:
+            con.execute(f"INSERT INTO {qualified_table} BY NAME SELECT * FROM _incoming")
+        finally:
+            con.unregister("_incoming")
+
+
+def load_ingest(con: duckdb.DuckDBPyConnection, result: object) -> None:
+    """Store one as-at extract's ingest result: raw rows, accepted rows and the audit trail.
+
+    Reloading the same extract replaces its rows, so reruns are idempotent. A refused
+    extract keeps its audit rows but no accepted rows, so it never feeds a KPI.
+    """
+    area_code, as_at = result.area_code, result.as_at  # type: ignore[attr-defined]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in result.raw.items():  # type: ignore[attr-defined]
+            _ensure_raw_table(con, table, [c for c in frame.columns if c not in ("area_code", "as_at", "file", "row_number")])
+            replace_extract_rows(con, f'raw."{table}"', area_code, as_at, frame)
+        clean_tables = [row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'clean'").fetchall()]
+        for table in clean_tables:
+            frame = None if result.refused else result.clean.get(table)  # type: ignore[attr-defined]
+            replace_extract_rows(con, f"clean.{table}", area_code, as_at, frame)
+        replace_extract_rows(con, "audit.validation_summary", area_code, as_at, result.summary)  # type: ignore[attr-defined]
+        replace_extract_rows(con, "audit.quarantine", area_code, as_at, result.quarantine)  # type: ignore[attr-defined]
+        con.execute("DELETE FROM audit.extracts WHERE area_code = ? AND as_at = ?", [area_code, as_at])
+        con.execute(
+            "INSERT INTO audit.extracts VALUES (?, ?, ?, ?)",
+            [area_code, as_at, "refused" if result.refused else "accepted", "; ".join(result.messages)],  # type: ignore[attr-defined]
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def accepted_extracts(con: duckdb.DuckDBPyConnection):
+    """Each area's latest accepted as-at extract: the one its KPIs are computed from."""
+    return con.execute(
+        "SELECT area_code, max(as_at) AS as_at FROM audit.extracts WHERE status = 'accepted' "
+        "GROUP BY area_code ORDER BY area_code"
+    ).df()

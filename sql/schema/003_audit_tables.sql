@@ -9,3 +9,20 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
     area_code VARCHAR, as_at DATE, file VARCHAR, row_number INTEGER,
     "column" VARCHAR, rule_code VARCHAR, message VARCHAR
 );
+-- One row per as-at extract ingested: accepted extracts feed the KPIs, refused ones do not.
+CREATE TABLE IF NOT EXISTS audit.extracts (
+    area_code VARCHAR, as_at DATE, status VARCHAR, message VARCHAR
+);
+-- KPI results as published from each as-at extract (unsuppressed): one snapshot per area and
+-- as-at date, replaced when the same extract is rerun, so reruns are idempotent. The first
+-- snapshot of a figure is "as first published"; a later extract's figure for the same quarter
+-- is its restatement (late recording is common).
+CREATE TABLE IF NOT EXISTS audit.kpi_snapshots (
+    run_id VARCHAR, area_code VARCHAR, as_at DATE, quarter VARCHAR, kpi_id VARCHAR, breakdown VARCHAR,
+    numerator BIGINT, denominator BIGINT, value DOUBLE
+);
+-- One row per published run: which extracts it used. run_id is a digest of its inputs, so
+-- rerunning the same extracts with the same code gives the same id.
+CREATE TABLE IF NOT EXISTS audit.runs (
+    run_id VARCHAR, extracts VARCHAR, report_quarter VARCHAR, lac_health_version VARCHAR, holidays_version VARCHAR
+);

@@ -1,0 +1,239 @@
+"""The ``lac-health`` command line (OUTPUTS.md): demo, run, validate, synth, rules.
+
+Heavy libraries (pandas, DuckDB, Great Expectations, plotly) are imported inside the
+commands, so ``lac-health --help`` answers at once. Exit codes: 0 success, 1 data refused
+or a validation failure that blocks, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+
+class _Progress:
+    """Timestamped progress lines on stderr, so stdout stays clean for the paths written."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.monotonic() - self.started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _quarter(text: str):
+    from pipelines.quarters import Quarter
+
+    try:
+        return Quarter.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lac-health",
+        description="Health KPIs for children looked after: ingest anonymised extracts, validate them, "
+        "compute quarterly KPIs and write board, analyst and partner reports.",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="synthesise extracts for partner areas and run everything")
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default ./demo-output)")
+    demo.add_argument("--areas", type=_positive, default=6)
+    demo.add_argument("--quarters", type=_positive, default=8)
+    demo.add_argument("--children", type=_positive, default=300, help="children looked after per area, about")
+    demo.add_argument("--seed", type=int, default=2024)
+
+    run = commands.add_parser("run", help="the quarterly refresh: ingest, validate, KPIs, reports")
+    run.add_argument("--extracts", type=Path, help="extracts root: <area_code>/<as_at>/*.csv|xlsx")
+    run.add_argument("--out", type=Path, help="output folder")
+    run.add_argument("--quarter", type=_quarter, help="report quarter, e.g. 2024-25-Q3 (default: latest complete)")
+    run.add_argument("--audience", choices=["board", "internal"], help="board (default) applies disclosure control")
+    run.add_argument("--home-area", help="ONS code of the authority the board report is for")
+    run.add_argument("--config", type=Path, help="YAML settings file (see docs/configuration.md)")
+    run.add_argument("--packs", type=Path, help="folder of KPI packs (*.parquet) sent by partner areas")
+
+    validate = commands.add_parser("validate", help="validate extracts without computing KPIs")
+    validate.add_argument("path", type=Path, help="an extracts root, one area's as-at folder, or one file")
+    validate.add_argument("--out", type=Path, default=Path("validation"), help="output folder (default ./validation)")
+
+    synth = commands.add_parser("synth", help="write synthetic extracts")
+    synth.add_argument("--areas", type=_positive, required=True)
+    synth.add_argument("--quarters", type=_positive, required=True)
+    synth.add_argument("--children", type=_positive, required=True)
+    synth.add_argument("--out", type=Path, required=True)
+    synth.add_argument("--seed", type=int, default=2024)
+    synth.add_argument("--faults", nargs="*", default=[], help="fault kinds to inject (see docs/synthetic-data.md)")
+
+    rules = commands.add_parser("rules", help="print or write the validation rule catalogue")
+    rules.add_argument("--out", type=Path, help="write the catalogue as CSV to this file")
+    pack = commands.add_parser("export-pack", help="write one area's published KPIs as a KPI pack for partners")
+    pack.add_argument("--out", type=Path, required=True, help="the pack file to write (.parquet)")
+    pack.add_argument("--area", help="ONS code of the area (default: the only or home area of the results)")
+    pack.add_argument("--results", type=Path, default=Path("out"), help="output folder holding kpis.parquet")
+
+    revisions = commands.add_parser("revisions", help="list figures restated since first published")
+    revisions.add_argument("--out", type=Path, default=Path("out"), help="output folder holding warehouse.duckdb")
+    revisions.add_argument("--warehouse", type=Path, help="the warehouse file (default <out>/warehouse.duckdb)")
+    revisions.add_argument("--csv", type=Path, help="also write the list as CSV to this file")
+    return parser
+
+
+def _run(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.config import load_settings
+    from pipelines.pipeline import run_refresh
+
+    settings = load_settings(
+        args.config, extracts_dir=args.extracts, out_dir=args.out, quarter=args.quarter,
+        audience=args.audience, home_area=args.home_area, packs_dir=args.packs,
+    )
+    if not settings.extracts_dir.is_dir():
+        print(f"error: extracts folder {settings.extracts_dir} does not exist (use --extracts DIR)", file=sys.stderr)
+        return EXIT_USAGE
+    result = run_refresh(settings, progress)
+    _print_written(result.files)
+    return EXIT_OK if result.ok else EXIT_DATA
+
+
+def _demo(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.config import load_settings
+    from pipelines.pipeline import run_refresh
+    from pipelines.synth import generate
+
+    extracts = args.out / "extracts"
+    progress(f"synthesising {args.areas} areas × {args.quarters} quarters into {extracts}")
+    manifest = generate(extracts, areas=args.areas, quarters=args.quarters, children=args.children, seed=args.seed)
+    progress(f"wrote {len(manifest.files)} extract files")
+    settings = load_settings(None, environ={}, extracts_dir=extracts, out_dir=args.out)
+    result = run_refresh(settings, progress)
+    _print_written(result.files)
+    board = [p for p in result.files if p.name.startswith("report-") and p.suffix == ".html"]
+    if board:
+        print(f"\nOpen the board report: {board[0].resolve()}")
+    return EXIT_OK if result.ok else EXIT_DATA
+
+
+def _validate(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.validation_outputs import print_summary, validate_path
+
+    if not args.path.exists():
+        print(f"error: {args.path} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    progress(f"validating {args.path}")
+    run = validate_path(args.path, args.out)
+    print(print_summary(run))
+    _print_written(run.files)
+    return EXIT_DATA if run.refused else EXIT_OK
+
+
+def _synth(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.synth import generate
+
+    progress(f"synthesising {args.areas} areas × {args.quarters} quarters into {args.out}")
+    manifest = generate(args.out, areas=args.areas, quarters=args.quarters, children=args.children,
+                        seed=args.seed, faults=args.faults)
+    for written in manifest.files:
+        print(getattr(written, "path", written))
+    return EXIT_OK
+
+
+def _rules(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.contracts import rule_catalogue
+
+    catalogue = rule_catalogue()
+    if args.out:
+        from pipelines.atomic import write_atomic
+
+        write_atomic(args.out, lambda path: catalogue.to_csv(path, index=False))
+        print(args.out)
+    else:
+        print(catalogue.to_string(index=False))
+    return EXIT_OK
+
+
+def _export_pack(args: argparse.Namespace, progress: _Progress) -> int:
+    import pandas as pd
+
+    from pipelines.packs import export_pack
+
+    source = args.results / "kpis.parquet"
+    if not source.is_file():
+        print(f"error: no {source}: run `lac-health run --out {args.results}` first, or give --results", file=sys.stderr)
+        return EXIT_USAGE
+    kpis = pd.read_parquet(source)
+    areas = sorted(kpis["area_code"].unique())
+    area = args.area or (areas[0] if len(areas) == 1 else None)
+    if area is None:
+        print(f"error: the results hold {len(areas)} areas ({', '.join(areas)}): choose one with --area", file=sys.stderr)
+        return EXIT_USAGE
+    print(export_pack(kpis, area, args.out))
+    return EXIT_OK
+
+
+def _revisions(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.revisions import revisions
+    from pipelines.warehouse import open_existing
+
+    with open_existing(args.warehouse or args.out / "warehouse.duckdb") as con:
+        frame = revisions(con)
+    if frame.empty:
+        print("No figure has been restated since it was first published.")
+    else:
+        print(f"{len(frame)} figures restated since first published (unsuppressed: for analysts only):")
+        print(frame.to_string(index=False))
+    if args.csv:
+        from pipelines.atomic import write_atomic
+
+        write_atomic(args.csv, lambda path: frame.to_csv(path, index=False))
+        print(args.csv)
+    return EXIT_OK
+
+
+def _print_written(files: Sequence[Path]) -> None:
+    if files:
+        print("Wrote:")
+        for path in files:
+            print(f"  {path}")
+
+
+COMMANDS = {
+    "demo": _demo, "run": _run, "validate": _validate, "synth": _synth, "rules": _rules, "revisions": _revisions,
+    "export-pack": _export_pack,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    progress = _Progress(quiet=args.quiet)
+    try:
+        return COMMANDS[args.command](args, progress)
+    except KeyboardInterrupt:
+        print("interrupted: outputs already written are complete; rerun to finish", file=sys.stderr)
+        return EXIT_DATA
+    except Exception as error:  # errors the user can act on are raised with clear messages
+        from pipelines.errors import UserFacingError
+
+        if isinstance(error, UserFacingError):
+            print(f"error: {error}", file=sys.stderr)
+            return error.exit_code
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Disclosure control of published KPI figures (KPIS.md, "Disclosure control").
+
+Small numbers about children in care can identify them, so the board (public) audience
+never sees a count, numerator or denominator from 1 to 5 (DfE's convention, shown ``c``),
+nor a figure from which one can be worked out by subtraction from a total. Analysts may
+ask for the internal audience, which suppresses nothing; the warehouse always keeps the
+unsuppressed figures, and this module only ever works on a copy.
+
+Rules, per row of the kpis.csv shape (see docs/methods.md for the reader's version):
+
+* primary: a count KPI whose count is 1–5; a rate whose numerator or denominator is 1–5;
+  a median over 1–5 values (denominator 1–5). Zero is shown.
+* secondary: within one area × quarter × KPI, each breakdown family (``placement:*``,
+  ``age:*``) is checked against its total (the ``all`` row). Where exactly one cell of a
+  family is suppressed and the total is shown, the total minus the other cells would
+  reveal it, so the next smallest cell of the family is suppressed too: smallest by
+  denominator (rates, medians) or count (counts), ties broken by the standard breakdown
+  order. Cells whose size is zero (or unknown) are chosen only when no non-zero cell is
+  left, because hiding a zero that readers can infer protects little. When the family has
+  no other cell, the total is suppressed instead. Suppressing a total settles its other
+  families as well, so the checks repeat until nothing changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+AUDIENCES = ("board", "internal")
+DEFAULT_AUDIENCE = "board"
+UNITS = ("%", "days", "count")
+SMALLEST_SHOWN, LARGEST_HIDDEN = 1, 5  # counts from 1 to 5 are hidden
+
+SUPPRESSED = "c"  # DfE: confidential (disclosure control)
+NOT_APPLICABLE = "z"  # DfE: not applicable, e.g. a rate over no children
+NOT_AVAILABLE = "x"  # DfE: not available, e.g. an area sent no extract
+
+FIGURE_COLUMNS = ("numerator", "denominator", "value", "ci_lower", "ci_upper")
+REQUIRED_COLUMNS = (
+    "area_code",
+    "quarter",
+    "kpi_id",
+    "breakdown",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+)
+TOTAL = "all"
+BREAKDOWN_ORDER = (
+    "all",
+    "placement:IN",
+    "placement:OUT",
+    "placement:UNKNOWN",
+    "age:0-4",
+    "age:5-9",
+    "age:10-15",
+    "age:16+",
+)
+_GROUP = ["area_code", "quarter", "kpi_id"]
+
+FINDING_CODES = {
+    "DC01": "a count, numerator or denominator from 1 to 5 is shown",
+    "DC02": "a breakdown has exactly one suppressed cell while its total is shown",
+    "DC03": "a suppressed row still carries figures",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One disclosure risk in a published frame; ``breakdown`` is the family for DC02."""
+
+    code: str
+    area_code: str
+    quarter: str
+    kpi_id: str
+    breakdown: str
+    message: str
+
+
+def _require(frame: pd.DataFrame) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the KPI frame lacks column(s): {', '.join(missing)}")
+    unknown = sorted({str(u) for u in frame["unit"].unique() if u not in UNITS})
+    if unknown:
+        raise ValueError(
+            f"unit(s) {', '.join(unknown)} unknown to disclosure control: expected one of {', '.join(UNITS)}"
+        )
+
+
+def _as_bool(column: pd.Series) -> pd.Series:
+    """A suppressed flag as booleans, whether typed or read back from CSV as text."""
+    if pd.api.types.is_bool_dtype(column):
+        return column.fillna(False).astype(bool)
+    text = column.astype("string").str.strip().str.lower().fillna("false")
+    truth = {
+        "true": True,
+        "1": True,
+        "yes": True,
+        "false": False,
+        "0": False,
+        "no": False,
+        "": False,
+    }
+    unknown = sorted(set(text) - set(truth))
+    if unknown:
+        raise ValueError(f"suppressed must be true or false, not {', '.join(unknown)}")
+    return text.map(truth).astype(bool)
+
+
+def _suppressed_flags(frame: pd.DataFrame) -> pd.Series:
+    if "suppressed" in frame.columns:
+        return _as_bool(frame["suppressed"])
+    return pd.Series(False, index=frame.index)
+
+
+def _small(column: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers.between(SMALLEST_SHOWN, LARGEST_HIDDEN).fillna(False).astype(bool)
+
+
+def _primary(frame: pd.DataFrame) -> pd.Series:
+    """Rows showing a count, numerator or denominator from 1 to 5."""
+    small = _small(frame["numerator"]) | _small(frame["denominator"])
+    return small | (frame["unit"].eq("count") & _small(frame["value"]))
+
+
+def _cell_sizes(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+    """What "smallest" means: the count for counts, the denominator for rates and medians."""
+    # Float first: a nullable integer numerator cannot take a median's fractional value.
+    count = (
+        pd.to_numeric(frame["numerator"], errors="coerce")
+        .astype("float64")
+        .fillna(pd.to_numeric(frame["value"], errors="coerce").astype("float64"))
+    )
+    denominator = pd.to_numeric(frame["denominator"], errors="coerce")
+    size = count.where(frame["unit"].eq("count"), denominator)
+    return size.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _family(breakdown: str) -> str | None:
+    return breakdown.split(":", 1)[0] if ":" in breakdown else None
+
+
+def _breakdown_rank(breakdown: str) -> tuple[int, str]:
+    order = (
+        BREAKDOWN_ORDER.index(breakdown) if breakdown in BREAKDOWN_ORDER else len(BREAKDOWN_ORDER)
+    )
+    return order, breakdown
+
+
+def _groups(frame: pd.DataFrame) -> list[tuple[list[int], dict[str, list[int]]]]:
+    """Per area × quarter × KPI: positions of its totals and of each breakdown family."""
+    breakdowns = frame["breakdown"].astype(str).tolist()
+    groups = []
+    for positions in frame.groupby(_GROUP, sort=False, dropna=False).indices.values():
+        totals = [int(i) for i in positions if breakdowns[i] == TOTAL]
+        families: dict[str, list[int]] = {}
+        for i in positions:
+            family = _family(breakdowns[i])
+            if family is not None:
+                families.setdefault(family, []).append(int(i))
+        groups.append((totals, families))
+    return groups
+
+
+def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    suppressed = primary.copy()
+    sizes = _cell_sizes(frame)
+    breakdowns = frame["breakdown"].astype(str).tolist()
+
+    def preference(i: int) -> tuple[int, float, tuple[int, str]]:
+        size = sizes[i]
+        non_zero = 0 if size > 0 else 1  # nan compares False: unknown sizes go last, with zeros
+        return non_zero, math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i])
+
+    for totals, families in _groups(frame):
+        changed = True
+        while changed and totals and not suppressed[totals].any():
+            changed = False
+            for members in families.values():
+                if sum(suppressed[i] for i in members) != 1:
+                    continue
+                candidates = [i for i in members if not suppressed[i]]
+                if candidates:
+                    suppressed[min(candidates, key=preference)] = True
+                else:
+                    suppressed[totals] = True
+                changed = True
+                break  # re-check from the start: the total may have changed
+    return suppressed
+
+
+def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIENCE) -> pd.DataFrame:
+    """A copy of a kpis.csv-shaped frame with a ``suppressed`` column, controlled for ``audience``.
+
+    "board" (the default, public) suppresses by the rules above and blanks numerator,
+    denominator, value and interval of every suppressed row; "internal" suppresses nothing
+    and returns the figures untouched. Rows already marked suppressed stay suppressed, so
+    applying control twice changes nothing.
+    """
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not '{audience}'")
+    _require(frame)
+    out = frame.copy(deep=True)
+    already = _suppressed_flags(out)
+    if audience == "internal":
+        out["suppressed"] = already
+        return out
+    # Blanking needs nullable integers: plain int64 columns cannot hold a missing value.
+    for column in ("numerator", "denominator"):
+        if pd.api.types.is_integer_dtype(out[column]) and not isinstance(
+            out[column].dtype, pd.api.extensions.ExtensionDtype
+        ):
+            out[column] = out[column].astype("Int64")
+    primary = (_primary(out) | already).to_numpy(dtype=bool)
+    suppressed = pd.Series(_secondary(out, primary), index=out.index)
+    out["suppressed"] = suppressed
+    for column in FIGURE_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].mask(suppressed)
+    return out
+
+
+def _finding(code: str, key: tuple[object, ...], breakdown: str, detail: str) -> Finding:
+    area_code, quarter, kpi_id = (str(part) for part in key)
+    return Finding(
+        code,
+        area_code,
+        quarter,
+        kpi_id,
+        breakdown,
+        f"{kpi_id} {breakdown} in {area_code} {quarter}: {detail}",
+    )
+
+
+def disclosure_findings(frame: pd.DataFrame) -> list[Finding]:
+    """Audit a published frame for disclosure risks (DC01–DC03 of ``FINDING_CODES``).
+
+    Messages name the row but never repeat the figures at risk.
+    """
+    _require(frame)
+    suppressed = _suppressed_flags(frame)
+    keys = list(frame[_GROUP].itertuples(index=False, name=None))
+    breakdowns = frame["breakdown"].astype(str).tolist()
+    findings: list[Finding] = []
+
+    shown_small = _primary(frame) & ~suppressed
+    present = [frame[c].notna() for c in FIGURE_COLUMNS if c in frame.columns]
+    carries_figures = suppressed & pd.concat(present, axis=1).any(axis=1)
+    for i in np.flatnonzero(shown_small.to_numpy()):
+        findings.append(
+            _finding(
+                "DC01",
+                keys[i],
+                breakdowns[i],
+                "a count, numerator or denominator from 1 to 5 is shown; publish it as c",
+            )
+        )
+    for i in np.flatnonzero(carries_figures.to_numpy()):
+        findings.append(
+            _finding(
+                "DC03",
+                keys[i],
+                breakdowns[i],
+                "the row is marked suppressed but still carries figures; blank them",
+            )
+        )
+
+    flags = suppressed.to_numpy(dtype=bool)
+    for totals, families in _groups(frame):
+        if not totals or flags[totals].any():
+            continue
+        for family, members in families.items():
+            if flags[members].sum() == 1:
+                findings.append(
+                    _finding(
+                        "DC02",
+                        keys[totals[0]],
+                        family,
+                        f"exactly one {family} cell is suppressed while the total is shown, "
+                        "so it can be worked out by subtraction; suppress the next smallest cell",
+                    )
+                )
+    return sorted(findings, key=lambda f: (f.area_code, f.quarter, f.kpi_id, f.breakdown, f.code))
+
+
+def cell_symbol(suppressed: bool, value: float | None, available: bool = True) -> str | None:
+    """The DfE symbol to print instead of a figure, or None when the figure itself is shown.
+
+    ``c`` suppressed; ``x`` not available (no data for the area or quarter); ``z`` not
+    applicable (no value exists, e.g. a rate over an empty cohort).
+    """
+    if suppressed:
+        return SUPPRESSED
+    if not available:
+        return NOT_AVAILABLE
+    if value is None or pd.isna(value):
+        return NOT_APPLICABLE
+    return None

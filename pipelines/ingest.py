@@ -1,0 +1,578 @@
+"""One as-at extract folder in; accepted, quarantined and refused out.
+
+``discover_extracts`` finds ``<area_code>/<as_at>/`` folders; ``ingest_folder`` reads every
+table file of one folder (``pipelines.readers``), types it by its contract, applies the rule
+catalogue (``pipelines.contracts``), and splits the rows into accepted (``clean``, typed
+exactly as ``sql/schema/002_clean_tables.sql``) and quarantined, with a summary row per file
+and the Great Expectations result per table. ``ingest_file`` validates one file on its own.
+
+Choices where the contract is silent:
+
+* A refused file (the readers' refusals, two files for one table, a required table with no
+  accepted rows) counts its data rows as ``rows_in``, 0 accepted and all of them
+  quarantined, so ``rows_in = rows_accepted + rows_quarantined`` holds on every summary
+  row. The readers keep no row of a file they refuse, so such a file has ``rows_in`` 0.
+  quarantine.csv lists row-level reasons only; a refusal is one line of the summary, with
+  its message. Files refused before their rows are checked are in neither ``raw`` nor
+  ``clean``; a required table refused for having no accepted row keeps its ``raw`` rows,
+  so the quarantine can be looked up.
+* A required table with no file gets a summary row of its own (status ``refused``, the file
+  name it was expected under, 0 rows), so the summary alone says why the folder stopped.
+* A refused folder keeps ``clean`` (the rows the contracts accepted, for the reports);
+  ``pipelines.warehouse.load_ingest`` does not load it, so a refused folder feeds no KPI.
+* Children are validated first. A child whose children row is quarantined has every other
+  row quarantined too (``CHILD_QUARANTINED``), so no accepted row points at nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.calendar import bank_holidays, nation_of
+from pipelines.contracts import (
+    TABLES,
+    RuleContext,
+    RuleOutcome,
+    TypedTable,
+    apply_rules,
+    file_refusals,
+    load_contract,
+    load_extract_contract,
+    rules_for,
+    type_table,
+)
+from pipelines.contracts.clean_schema import EXTRACT_COLUMNS, clean_schema, pandas_dtype
+from pipelines.contracts.file_rules import file_rule
+from pipelines.contracts.gx_suites import ContractResult
+
+log = logging.getLogger(__name__)
+
+AREA_CODE = re.compile(r"^[EWSN][0-9]{8}$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# Files handed to the readers: the two formats of the contract, and other spreadsheet or
+# delimited formats an analyst may save by mistake, which the readers refuse with a reason.
+DATA_SUFFIXES = (".csv", ".xlsx", ".xls", ".xlsm", ".xlsb", ".ods", ".tsv")
+
+QUARANTINE_COLUMNS = ["area_code", "as_at", "file", "row_number", "column", "rule_code", "message"]
+FINDING_COLUMNS = [*QUARANTINE_COLUMNS[:-1], "severity", "message"]
+SUMMARY_COLUMNS = [
+    "area_code", "as_at", "file", "table", "rows_in", "rows_accepted", "rows_quarantined", "status", "message",
+]
+COMPLETENESS_COLUMNS = ["area_code", "as_at", "table", "field", "population", "rows", "complete", "share"]
+IHA_LATE_WORKING_DAYS = 20
+
+
+class ReconciliationError(RuntimeError):
+    """rows_in != rows_accepted + rows_quarantined for a file: a bug, never a data problem."""
+
+
+@dataclass(frozen=True)
+class ExtractFolder:
+    area_code: str
+    as_at: date
+    path: Path
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    path: Path
+    reason: str
+
+
+@dataclass
+class Discovery:
+    folders: list[ExtractFolder]
+    skipped: list[SkippedPath]
+
+
+@dataclass
+class IngestResult:
+    area_code: str
+    as_at: date
+    raw: dict[str, pd.DataFrame]  # table -> every row read (text), + area_code, as_at, file, row_number
+    clean: dict[str, pd.DataFrame]  # table -> accepted typed rows, columns exactly as clean.<table>
+    quarantine: pd.DataFrame  # area_code, as_at, file, row_number, column, rule_code, message
+    summary: pd.DataFrame  # area_code, as_at, file, table, rows_in, rows_accepted, rows_quarantined, status, message
+    gx_results: list[ContractResult]  # per table: the GX suite result, for Dagster asset checks
+    refused: bool  # a file was refused: the folder's KPIs are not computed
+    messages: list[str]  # one clear message per refused file (no data values)
+    # Extensions of the architecture's IngestResult (defaults keep older callers working):
+    findings: pd.DataFrame = field(default_factory=lambda: _empty(FINDING_COLUMNS))  # quarantine + warn
+    completeness: pd.DataFrame = field(default_factory=lambda: _empty(COMPLETENESS_COLUMNS))
+    notes: list[str] = field(default_factory=list)  # what was not checked, files ignored
+
+
+# --- discovery -----------------------------------------------------------------------------
+
+
+def is_area_code(name: str) -> bool:
+    return bool(AREA_CODE.match(name))
+
+
+def parse_as_at(name: str) -> date | None:
+    if not ISO_DATE.match(name):
+        return None
+    try:
+        return date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith((".", "~$", "__"))
+
+
+def _as_at_folders(area: Path, skipped: list[SkippedPath]) -> list[ExtractFolder]:
+    folders = []
+    for child in sorted(area.iterdir()):
+        if not _visible(child):
+            continue
+        if child.is_dir():
+            as_at = parse_as_at(child.name)
+            if as_at is None:
+                skipped.append(SkippedPath(child, "folder name is not an as-at date (YYYY-MM-DD)"))
+            else:
+                folders.append(ExtractFolder(area.name, as_at, child))
+        elif child.suffix.lower() in DATA_SUFFIXES:
+            skipped.append(SkippedPath(child, "data file outside an as-at folder (<area_code>/<YYYY-MM-DD>/)"))
+    return folders
+
+
+def find_extracts(root: Path) -> Discovery:
+    """Extract folders under ``root`` (an extracts root, one area's folder or one as-at
+    folder), and what was skipped and why. Folders are in area, then as-at order."""
+    root = Path(root)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder")
+    skipped: list[SkippedPath] = []
+    folders: list[ExtractFolder] = []
+    resolved = root.resolve()
+    as_at = parse_as_at(resolved.name)
+    if as_at is not None:
+        if is_area_code(resolved.parent.name):
+            folders.append(ExtractFolder(resolved.parent.name, as_at, root))
+        else:
+            skipped.append(SkippedPath(root, "as-at folder whose parent is not an ONS area code"))
+    elif is_area_code(resolved.name):
+        folders.extend(_as_at_folders(root, skipped))
+    else:
+        for child in sorted(root.iterdir()):
+            if not _visible(child):
+                continue
+            if child.is_dir() and is_area_code(child.name):
+                folders.extend(_as_at_folders(child, skipped))
+            elif child.is_dir():
+                skipped.append(SkippedPath(child, "folder name is not an ONS area code (e.g. E08000025)"))
+            elif child.suffix.lower() in DATA_SUFFIXES:
+                skipped.append(SkippedPath(child, "data file outside an as-at folder (<area_code>/<YYYY-MM-DD>/)"))
+    for item in skipped:
+        log.warning("skipped %s: %s", item.path, item.reason)
+    folders.sort(key=lambda folder: (folder.area_code, folder.as_at))
+    return Discovery(folders=folders, skipped=skipped)
+
+
+def discover_extracts(root: Path) -> list[ExtractFolder]:
+    """The extract folders under ``root``; skipped folders are logged (``find_extracts``
+    returns them too)."""
+    return find_extracts(root).folders
+
+
+def data_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(files for the readers, other files ignored), each sorted by name."""
+    read, ignored = [], []
+    for path in sorted(Path(folder).iterdir()):
+        if not path.is_file() or not _visible(path):
+            continue
+        (read if path.suffix.lower() in DATA_SUFFIXES else ignored).append(path)
+    return read, ignored
+
+
+# --- ingest --------------------------------------------------------------------------------
+
+
+def ingest_folder(folder: ExtractFolder | Path, *, run_gx: bool = True) -> IngestResult:
+    """Ingest one ``<area_code>/<as_at>/`` folder (an ``ExtractFolder``, or its path)."""
+    if not isinstance(folder, ExtractFolder):
+        path = Path(folder)
+        as_at = parse_as_at(path.resolve().name)
+        if as_at is None or not is_area_code(path.resolve().parent.name):
+            raise ValueError(f"{path} is not an <area_code>/<YYYY-MM-DD> folder")
+        folder = ExtractFolder(path.resolve().parent.name, as_at, path)
+    files, ignored = data_files(folder.path)
+    notes = [f"{path.name}: not a .csv or .xlsx file, ignored" for path in ignored]
+    return _ingest(folder.area_code, folder.as_at, files, whole_folder=True, run_gx=run_gx, notes=notes)
+
+
+def ingest_file(path: Path, area_code: str, as_at: date, *, run_gx: bool = True) -> IngestResult:
+    """Validate one file on its own (``lac-health validate FILE``).
+
+    No table is required, and rules that compare with another table (child_id in children,
+    the child's date of birth) are not applied; ``notes`` says which.
+    """
+    return _ingest(area_code, as_at, [Path(path)], whole_folder=False, run_gx=run_gx, notes=[])
+
+
+@dataclass
+class _File:
+    path: Path
+    table: str | None
+    frame: pd.DataFrame | None  # None when the readers refused the file
+    rows_read: int  # data rows the readers saw (0 when the file could not be read at all)
+    reader_code: str | None
+    reader_message: str | None
+    typed: TypedTable | None = None
+    outcome: RuleOutcome | None = None
+    quarantined: np.ndarray | None = None  # positions of quarantined rows
+
+
+def _read(path: Path) -> _File:
+    from pipelines.readers import read_extract_file
+    from pipelines.readers.tables import table_named_by
+
+    read = read_extract_file(path)
+    table = read.table
+    refused = read.refusal is not None
+    if refused and table is None:
+        # A refused file may still be named after its table: count it as that table, so a
+        # refused children.csv is not also reported as "children missing".
+        table = table_named_by(path.stem)
+    return _File(
+        path=path,
+        table=table,
+        frame=None if refused else read.frame,
+        rows_read=0 if read.frame is None else len(read.frame),
+        reader_code=(read.refusal_code or "FILE_UNREADABLE") if refused else None,
+        reader_message=read.refusal,
+    )
+
+
+def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] | None) -> pd.DataFrame:
+    required = set(load_extract_contract().required_tables) if whole_folder else set()
+    rows = [
+        {
+            "file": item.path.name,
+            "table": item.table,
+            "present": True,
+            "required": item.table in required,
+            "reader_refusal_code": item.reader_code,
+            "rows_accepted": (accepted or {}).get(number, pd.NA),
+        }
+        for number, item in enumerate(files)
+    ]
+    present_tables = {item.table for item in files}
+    for table in sorted(required - present_tables, key=TABLES.index):
+        rows.append({"file": f"{table}.csv", "table": table, "present": False, "required": True,
+                     "reader_refusal_code": None, "rows_accepted": pd.NA})
+    frame = pd.DataFrame(rows, columns=["file", "table", "present", "required", "reader_refusal_code",
+                                        "rows_accepted"])
+    frame["present"] = frame["present"].astype(bool)
+    frame["required"] = frame["required"].astype(bool)
+    frame["reader_refusal_code"] = frame["reader_refusal_code"].astype("string")
+    return frame
+
+
+def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: bool, run_gx: bool,
+            notes: list[str]) -> IngestResult:
+    files = [_read(path) for path in paths]
+
+    # Phase 1: refusals known before any row is checked (readers, two files for one table).
+    first = file_refusals(_inventory(files, whole_folder, None))
+    usable = [number for number in range(len(files)) if pd.isna(first.iloc[number])]
+    typed: dict[str, TypedTable] = {}
+    for number in usable:
+        item = files[number]
+        assert item.table is not None and item.frame is not None  # the readers' contract
+        item.typed = type_table(load_contract(item.table), item.frame)
+        typed[item.table] = item.typed
+
+    # Rows: children first, since every other table is checked against the accepted children.
+    by_table = {files[number].table: files[number] for number in usable}
+    accepted_children: pd.Index | None = None
+    skipped: dict[str, set[str]] = {}
+    for table in sorted(by_table, key=TABLES.index):
+        item = by_table[table]
+        assert item.typed is not None
+        context = RuleContext(as_at=as_at, tables=typed, accepted_child_ids=accepted_children)
+        item.outcome = apply_rules(item.typed, context)
+        item.quarantined = item.outcome.positions("quarantine row")
+        if item.outcome.skipped:
+            skipped[table] = set(item.outcome.skipped)
+        if table == "children":
+            keep = np.ones(len(item.typed), dtype=bool)
+            keep[item.quarantined] = False
+            ids = item.typed.text["child_id"][keep]
+            accepted_children = pd.Index(ids[ids.ne("")].unique())
+
+    # Phase 2: refusals that depend on the rows (a required table left with no accepted row).
+    accepted = {
+        number: len(files[number].typed) - len(files[number].quarantined)  # type: ignore[arg-type]
+        for number in usable
+    }
+    inventory = _inventory(files, whole_folder, accepted)
+    refusal = file_refusals(inventory)
+
+    summary_rows, messages = [], []
+    for number, row in inventory.iterrows():
+        code = refusal.iloc[number]
+        item = files[number] if row["present"] else None
+        rows_in = 0 if item is None else item.rows_read
+        if pd.isna(code):
+            assert item is not None and item.quarantined is not None
+            quarantined = len(item.quarantined)
+            status, message = "accepted", _accepted_message(item)
+        else:
+            quarantined = rows_in
+            status, message = "refused", _refusal_message(str(code), row, item)
+            messages.append(message)
+        summary_rows.append({
+            "area_code": area_code, "as_at": as_at, "file": row["file"], "table": row["table"],
+            "rows_in": rows_in, "rows_accepted": rows_in - quarantined, "rows_quarantined": quarantined,
+            "status": status, "message": message,
+        })
+    summary = pd.DataFrame(summary_rows, columns=SUMMARY_COLUMNS)
+    for column in ("rows_in", "rows_accepted", "rows_quarantined"):
+        summary[column] = summary[column].astype("int64")
+    summary["table"] = summary["table"].astype(object).where(summary["table"].notna(), "")
+    summary["as_at"] = pd.Series([as_at] * len(summary), dtype=object)
+
+    refused_numbers = {number for number in range(len(files)) if pd.notna(refusal.iloc[number])}
+    findings = _findings(files, usable, area_code, as_at)
+    quarantine = findings.loc[findings["severity"].eq("quarantine row"), QUARANTINE_COLUMNS].reset_index(drop=True)
+    _check_reconciliation(summary, quarantine, refused_numbers, files)
+
+    raw = {files[number].table: _raw_frame(files[number], area_code, as_at) for number in usable}
+    clean = {
+        files[number].table: _clean_frame(files[number], area_code, as_at)
+        for number in usable
+        if number not in refused_numbers
+    }
+    for table, codes in skipped.items():
+        notes.append(f"{table}: not checked against other tables ({', '.join(sorted(codes))}): "
+                     "the children file was not available")
+    gx_results = []
+    if run_gx:
+        from pipelines.contracts.gx_suites import validate_table
+
+        gx_results = [validate_table(typed[table], as_at) for table in sorted(typed, key=TABLES.index)]
+    return IngestResult(
+        area_code=area_code,
+        as_at=as_at,
+        raw={table: raw[table] for table in sorted(raw, key=TABLES.index)},  # type: ignore[arg-type]
+        clean={table: clean[table] for table in sorted(clean, key=TABLES.index)},  # type: ignore[arg-type]
+        quarantine=quarantine,
+        summary=summary,
+        gx_results=gx_results,
+        refused=bool((summary["status"] == "refused").any()),
+        messages=messages,
+        findings=findings,
+        completeness=_completeness(typed, files, usable, area_code, as_at),
+        notes=notes,
+    )
+
+
+def _accepted_message(item: _File) -> str:
+    assert item.outcome is not None and item.quarantined is not None
+    warned = item.outcome.positions("warn")
+    parts = []
+    if len(item.quarantined):
+        parts.append(f"{len(item.quarantined)} rows quarantined")
+    if len(warned):
+        parts.append(f"{len(warned)} rows with warnings")
+    return "; ".join(parts) + (": see quarantine.csv and the validation report" if parts else "")
+
+
+def _refusal_message(code: str, row: pd.Series, item: _File | None) -> str:
+    if item is not None and item.reader_code is not None and code == item.reader_code:
+        # The readers' messages name the file and say what to do already.
+        text = item.reader_message or code
+        text = text if row["file"] in text else f"{row['file']}: {text}"
+        return f"{text} [{code}]"
+    rule = file_rule(code)
+    table = f" ({row['table']})" if isinstance(row["table"], str) and row["table"] else ""
+    if rule is None:
+        return f"{row['file']}{table}: refused [{code}]"
+    return f"{row['file']}{table}: {rule.message} [{code}]. {rule.what_to_do}"
+
+
+def _findings(files: list[_File], usable: list[int], area_code: str, as_at: date) -> pd.DataFrame:
+    pieces = []
+    for number in usable:
+        item = files[number]
+        assert item.outcome is not None
+        failures = item.outcome.failures
+        if failures.empty:
+            continue
+        pieces.append(pd.DataFrame({
+            "area_code": area_code,
+            "as_at": [as_at] * len(failures),
+            "file": item.path.name,
+            "row_number": failures["row_number"].to_numpy(dtype=np.int64),
+            "column": failures["column"].to_numpy(),
+            "rule_code": failures["rule_code"].to_numpy(),
+            "severity": failures["severity"].to_numpy(),
+            "message": failures["message"].to_numpy(),
+        }))
+    if not pieces:
+        return _empty(FINDING_COLUMNS)
+    findings = pd.concat(pieces, ignore_index=True)
+    # Files in name order (the readers' order), rows in file order, rules in catalogue order.
+    return findings[FINDING_COLUMNS]
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+
+
+def _check_reconciliation(summary: pd.DataFrame, quarantine: pd.DataFrame, refused: set[int],
+                          files: list[_File]) -> None:
+    broken = summary[summary["rows_in"] != summary["rows_accepted"] + summary["rows_quarantined"]]
+    if not broken.empty:
+        raise ReconciliationError(f"rows in != accepted + quarantined for {broken['file'].tolist()}")
+    counted = quarantine.groupby("file")["row_number"].nunique()
+    for number, item in enumerate(files):
+        if number in refused or item.quarantined is None:
+            continue
+        listed = int(counted.get(item.path.name, 0))
+        if listed != len(item.quarantined):
+            raise ReconciliationError(f"{item.path.name}: {len(item.quarantined)} rows quarantined but "
+                                      f"{listed} listed in the quarantine")
+
+
+def _meta(frame: pd.DataFrame, area_code: str, as_at: date, file: str, row_number: pd.Series) -> pd.DataFrame:
+    frame.insert(0, "area_code", pd.array([area_code] * len(frame), dtype="string"))
+    frame.insert(1, "as_at", pd.Series([as_at] * len(frame), index=frame.index).astype(pd.ArrowDtype(pa.date32())))
+    frame.insert(2, "file", pd.array([file] * len(frame), dtype="string"))
+    frame.insert(3, "row_number", pd.array(row_number.to_numpy(dtype=np.int64), dtype="Int32"))
+    return frame
+
+
+def _raw_frame(item: _File, area_code: str, as_at: date) -> pd.DataFrame:
+    assert item.frame is not None and item.typed is not None
+    source = item.frame.reset_index(drop=True)
+    data = {
+        column: source[column].fillna("").astype(str).astype("string")
+        for column in source.columns
+        if column != "row_number" and column not in EXTRACT_COLUMNS
+    }
+    frame = pd.DataFrame(data, index=source.index)
+    return _meta(frame, area_code, as_at, item.path.name, item.typed.row_number)
+
+
+def _clean_frame(item: _File, area_code: str, as_at: date) -> pd.DataFrame:
+    assert item.typed is not None and item.outcome is not None and item.quarantined is not None
+    typed = item.typed
+    values = typed.values.copy()
+    # Warn rules generated from a column make that value "not known" in the clean table.
+    blanking = {rule.code + "|" + rule.column for rule in rules_for(typed.table) if rule.blanks_value}
+    failures = item.outcome.failures
+    if not failures.empty:
+        keys = failures["rule_code"] + "|" + failures["column"]
+        for column, positions in failures[keys.isin(blanking)].groupby("column")["position"]:
+            values.loc[positions.to_numpy(), column] = None
+    keep = np.ones(len(typed), dtype=bool)
+    keep[item.quarantined] = False
+    values = values[keep].reset_index(drop=True)
+    columns = {}
+    for column in clean_schema()[typed.table]:
+        if column.name in EXTRACT_COLUMNS:
+            continue
+        columns[column.name] = _as_sql_type(values[column.name], column.sql_type)
+    frame = pd.DataFrame(columns, index=values.index)
+    return _meta(frame, area_code, as_at, item.path.name, typed.row_number[keep].reset_index(drop=True))
+
+
+def _as_sql_type(values: pd.Series, sql_type: str) -> pd.Series:
+    dtype = pandas_dtype(sql_type)
+    if sql_type == "DATE":
+        return pd.to_datetime(values).astype(dtype)
+    if sql_type == "VARCHAR":
+        return values.astype("string")
+    return values.astype(dtype)
+
+
+# --- completeness --------------------------------------------------------------------------
+
+
+def _working_days_between(start: pd.Series, end: pd.Series, area_code: str) -> pd.Series:
+    """Working days in (start, end] per row (KPIS.md's wd_between), vectorised."""
+    try:
+        nation = nation_of(area_code)
+    except ValueError:
+        nation = "ENG"
+    both = start.notna() & end.notna()
+    result = pd.Series(np.nan, index=start.index)
+    if not both.any():
+        return result
+    first = pd.to_datetime(start[both]).dt.year.min()
+    last = pd.to_datetime(end[both]).dt.year.max()
+    holidays = np.array(sorted(bank_holidays(nation, int(min(first, last)) - 1, int(max(first, last)) + 1)),
+                        dtype="datetime64[D]")
+    begin = pd.to_datetime(start[both]).to_numpy(dtype="datetime64[D]") + 1
+    finish = pd.to_datetime(end[both]).to_numpy(dtype="datetime64[D]") + 1
+    result[both] = np.busday_count(begin, finish, holidays=holidays)
+    return result
+
+
+def _completeness(typed: dict[str, TypedTable], files: list[_File], usable: list[int], area_code: str,
+                  as_at: date) -> pd.DataFrame:
+    """Share of rows with a usable value (not blank, valid, not blanked by a warn rule) in the
+    key fields, over every row read of the files that were not refused at read."""
+    blanked: dict[str, dict[str, set[int]]] = {}
+    for number in usable:
+        item = files[number]
+        assert item.outcome is not None and item.table is not None
+        warn = item.outcome.failures[item.outcome.failures["severity"].eq("warn")]
+        blanked[item.table] = {column: set(group.tolist()) for column, group in warn.groupby("column")["position"]}
+
+    def usable_values(table: str, column: str) -> pd.Series:
+        table_typed = typed[table]
+        ok = table_typed.values[column].notna()
+        positions = list(blanked.get(table, {}).get(column, ()))
+        ok.iloc[positions] = False
+        return ok
+
+    measures: list[tuple[str, str, str, pd.Series | None]] = []
+    for table, column, population in (
+        ("children", "date_of_birth", "all children"),
+        ("children", "sex", "all children"),
+        ("children", "ethnicity", "all children"),
+        ("episodes", "legal_status", "all episodes"),
+        ("episodes", "placement_area_code", "all episodes"),
+        ("episodes", "placement_distance_miles", "all episodes"),
+        ("health_assessments", "requested_date", "all assessments"),
+        ("gp_registrations", "registration_type", "all registrations"),
+        ("camhs_referrals", "referral_outcome", "all referrals"),
+    ):
+        if table in typed:
+            measures.append((table, column, population, None))
+    if "health_assessments" in typed:
+        values = typed["health_assessments"].values
+        completed = values["status"].eq("completed").fillna(False)
+        measures.append(("health_assessments", "completed_date", "assessments with status completed", completed))
+        iha = values["assessment_type"].eq("IHA").fillna(False) & values["requested_date"].notna()
+        done = values["completed_date"].notna()
+        until = values["completed_date"].where(done, pd.Timestamp(as_at))
+        late = iha & (_working_days_between(values["requested_date"], until, area_code) > IHA_LATE_WORKING_DAYS)
+        measures.append((
+            "health_assessments", "delay_reason",
+            f"IHAs not completed within {IHA_LATE_WORKING_DAYS} working days of the request", late,
+        ))
+    rows = []
+    for table, column, population, mask in measures:
+        ok = usable_values(table, column)
+        chosen = pd.Series(True, index=ok.index) if mask is None else mask.astype(bool)
+        count = int(chosen.sum())
+        complete = int((ok & chosen).sum())
+        rows.append({
+            "area_code": area_code, "as_at": as_at, "table": table, "field": column, "population": population,
+            "rows": count, "complete": complete, "share": complete / count if count else float("nan"),
+        })
+    return pd.DataFrame(rows, columns=COMPLETENESS_COLUMNS)

@@ -1,0 +1,68 @@
+"""The published KPI table: ``kpis.csv`` and ``kpis.parquet`` exactly as OUTPUTS.md defines them.
+
+From the unsuppressed ``marts.kpi_results`` it adds names, units, polarity, targets and
+95% Wilson intervals, then applies disclosure control for the audience. The warehouse
+keeps the unsuppressed figures; only this published copy is controlled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.areas import area_name
+from pipelines.atomic import write_atomic
+from pipelines.disclosure import apply_disclosure_control
+from pipelines.kpi_catalogue import KPIS
+from pipelines.stats import Z95, wilson_intervals
+
+KPI_COLUMNS = [
+    "area_code", "area_name", "quarter", "kpi_id", "kpi_name", "breakdown", "numerator", "denominator",
+    "value", "ci_lower", "ci_upper", "unit", "polarity", "target", "suppressed", "as_at",
+]
+# Published figures are rounded once, here, so every output shows the same number.
+DECIMALS = 3
+
+
+def _target_value(target: object) -> float | None:
+    value = getattr(target, "value", target)
+    return None if value is None else float(value)
+
+
+def publishable_kpis(results: pd.DataFrame, audience: str, targets: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """``marts.kpi_results`` → the kpis.csv frame for ``audience`` (board suppresses, internal does not)."""
+    catalogue = pd.DataFrame(
+        {"kpi_id": [k.id for k in KPIS], "kpi_name": [k.name for k in KPIS],
+         "unit": [k.unit for k in KPIS], "polarity": [k.polarity for k in KPIS]}
+    )
+    frame = results.merge(catalogue, on="kpi_id", how="left", validate="many_to_one")
+    frame["area_name"] = frame["area_code"].map(area_name)
+    targets = targets or {}
+    frame["target"] = frame["kpi_id"].map(lambda kpi_id: _target_value(targets.get(kpi_id))).astype("Float64")
+
+    is_rate = (frame["unit"] == "%") & frame["denominator"].fillna(0).gt(0)
+    x = frame["numerator"].where(is_rate, 0).fillna(0).to_numpy(dtype=float)
+    n = frame["denominator"].where(is_rate, 1).fillna(1).to_numpy(dtype=float)
+    lower, upper = wilson_intervals(x, n, Z95)
+    frame["ci_lower"] = pd.Series(np.where(is_rate, 100 * np.asarray(lower), np.nan), index=frame.index)
+    frame["ci_upper"] = pd.Series(np.where(is_rate, 100 * np.asarray(upper), np.nan), index=frame.index)
+    for column in ("value", "ci_lower", "ci_upper"):
+        frame[column] = frame[column].astype("Float64").round(DECIMALS)
+    for column in ("numerator", "denominator"):
+        frame[column] = frame[column].astype("Int64")
+    frame["as_at"] = pd.to_datetime(frame["as_at"]).dt.date
+
+    published = apply_disclosure_control(frame, audience)
+    published["suppressed"] = published["suppressed"].astype(bool)
+    return published[KPI_COLUMNS].sort_values(["area_code", "quarter", "kpi_id", "breakdown"], ignore_index=True)
+
+
+def write_kpi_files(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Write kpis.csv and kpis.parquet atomically; returns their paths."""
+    out_dir = Path(out_dir)
+    csv_path = write_atomic(out_dir / "kpis.csv", lambda path: frame.to_csv(path, index=False, date_format="%Y-%m-%d"))
+    parquet_path = write_atomic(out_dir / "kpis.parquet", lambda path: frame.to_parquet(path, index=False))
+    return [csv_path, parquet_path]

@@ -1,0 +1,238 @@
+"""The quarterly refresh as a sequence of business steps: ingest → validate → stage → KPIs → reports.
+
+The CLI calls these steps in order with progress messages; the Dagster assets call the same
+functions one per asset, so both paths compute identical results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.config import Settings
+from pipelines.errors import UserFacingError
+from pipelines.quarters import Quarter, quarter_range
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class RunResult:
+    settings: Settings
+    quarter: Quarter | None = None
+    quarters: list[Quarter] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    kpis: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+class NoDataError(UserFacingError):
+    """No extract could be used: nothing to compute."""
+
+
+def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress: Progress = _quiet) -> list:
+    """Read and validate every as-at folder under ``extracts_dir`` and store the results."""
+    from pipelines.ingest import discover_extracts, ingest_folder
+    from pipelines.warehouse import load_ingest
+
+    folders = discover_extracts(Path(extracts_dir))
+    results = []
+    for index, folder in enumerate(folders, start=1):
+        progress(f"[{index}/{len(folders)}] reading {folder.area_code} as at {folder.as_at}")
+        result = ingest_folder(folder)
+        load_ingest(con, result)
+        for message in result.messages:
+            progress(f"    refused: {message}")
+        results.append(result)
+    return results
+
+
+def choose_quarters(extracts: pd.DataFrame, requested: Quarter | None, count: int) -> tuple[Quarter, list[Quarter]]:
+    """The report quarter and the quarters computed for its trend.
+
+    Default report quarter: the latest quarter complete in every area's latest extract, so
+    partner areas are compared on the same footing. At least five quarters are computed
+    so that the same quarter a year earlier is always there for comparison.
+    """
+    if extracts.empty:
+        raise NoDataError("no accepted extract to compute KPIs from")
+    as_at_dates = [pd.Timestamp(value).date() for value in extracts["as_at"]]
+    quarter = requested or min(Quarter.latest_complete(day) for day in as_at_dates)
+    latest_possible = Quarter.latest_complete(max(as_at_dates))
+    if quarter > latest_possible:
+        raise NoDataError(f"quarter {quarter} ends after the latest extract's as-at date ({max(as_at_dates)})")
+    span = max(count, 5)
+    return quarter, quarter_range(quarter.shift(-(span - 1)), quarter)
+
+
+def compute_kpi_results(con: duckdb.DuckDBPyConnection, quarters: list[Quarter], extracts: pd.DataFrame) -> pd.DataFrame:
+    """Stage the latest accepted extracts and compute every KPI (unsuppressed, in marts.kpi_results).
+
+    A quarter that ends after an area's as-at date is incomplete for that area: its rows are
+    removed from the mart rather than published as if complete.
+    """
+    from pipelines.kpis import compute_kpis
+
+    compute_kpis(con, quarters, extracts=extracts)
+    con.register("_quarter_ends", pd.DataFrame({"quarter": [q.id for q in quarters], "qe": [q.end for q in quarters]}))
+    con.register("_extracts", extracts)
+    con.execute(
+        """
+        DELETE FROM marts.kpi_results AS r
+        USING _quarter_ends AS q, _extracts AS e
+        WHERE r.quarter = q.quarter AND r.area_code = e.area_code AND q.qe > CAST(e.as_at AS DATE)
+        """
+    )
+    con.unregister("_quarter_ends")
+    con.unregister("_extracts")
+    return con.execute("SELECT * FROM marts.kpi_results ORDER BY area_code, quarter, kpi_id, breakdown").df()
+
+
+def record_run(con: duckdb.DuckDBPyConnection, results: pd.DataFrame, extracts: pd.DataFrame, quarter: Quarter) -> str:
+    """Keep this run's figures as the snapshot of each area's extract, and log the run."""
+    from pipelines import __version__
+    from pipelines.calendar import holidays_version
+    from pipelines.revisions import record_snapshot, run_id
+
+    run = run_id(extracts, __version__)
+    record_snapshot(con, results, extracts, run)
+    used = ";".join(f"{r.area_code}@{pd.Timestamp(r.as_at).date()}" for r in extracts.itertuples())
+    con.execute("DELETE FROM audit.runs WHERE run_id = ?", [run])
+    con.execute("INSERT INTO audit.runs VALUES (?, ?, ?, ?, ?)", [run, used, quarter.id, __version__, holidays_version()])
+    return run
+
+
+def compute_and_record_kpis(con: duckdb.DuckDBPyConnection, extracts: pd.DataFrame, requested: Quarter | None,
+                            trend_quarters: int, progress: Progress = _quiet) -> tuple[Quarter, list[Quarter], pd.DataFrame]:
+    """Choose the quarters, keep earlier extracts' figures as first published, compute and record the KPIs."""
+    from pipelines import __version__
+    from pipelines.revisions import snapshot_earlier_extracts
+
+    quarter, quarters = choose_quarters(extracts, requested, trend_quarters)
+    restated = snapshot_earlier_extracts(con, extracts, quarters, __version__, compute_kpi_results)
+    if restated:
+        progress(f"kept the figures of {restated} earlier extract(s) as first published")
+    progress(f"computing KPIs for {len(extracts)} areas, {quarters[0]} to {quarter}")
+    results = compute_kpi_results(con, quarters, extracts)
+    record_run(con, results, extracts, quarter)
+    return quarter, quarters, results
+
+
+def report_as_at(extracts: pd.DataFrame) -> dict[str, date]:
+    return {row.area_code: pd.Timestamp(row.as_at).date() for row in extracts.itertuples()}
+
+
+def write_validation_files(results: list, out_dir: Path) -> list[Path]:
+    """validation_summary.csv, quarantine.csv and a validation report per area and as-at date."""
+    from pipelines.validation_outputs import write_validation_outputs
+
+    return write_validation_outputs(results, out_dir)
+
+
+def publish_kpis(results: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    from pipelines.outputs import publishable_kpis
+    from pipelines.targets import load_targets
+
+    return publishable_kpis(results, settings.audience, load_targets(settings.targets_file))
+
+
+def with_partner_packs(published: pd.DataFrame, settings: Settings, progress: Progress = _quiet) -> pd.DataFrame:
+    """This run's published KPIs plus the KPI packs partner areas sent, for the comparisons.
+
+    Only aggregates arrive in a pack; each is verified (schema, checksum, one area) first.
+    """
+    if settings.packs_dir is None:
+        return published
+    from pipelines.packs import combine_with_local, read_packs_dir
+
+    packs = read_packs_dir(settings.packs_dir)
+    progress(f"compared with {packs['area_code'].nunique()} partner area(s) from KPI packs in {settings.packs_dir}")
+    return combine_with_local(published, packs)
+
+
+def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, settings: Settings,
+                      quarter: Quarter, extracts: pd.DataFrame):
+    """Everything the board report and the workbook show, for the home area and its partners."""
+    from pipelines import __version__
+    from pipelines.calendar import holidays_version
+    from pipelines.revisions import revisions
+    from pipelines.targets import load_targets
+    from reports.data import ReportData
+
+    local_areas = sorted(extracts["area_code"])
+    areas = sorted(set(published["area_code"]))
+    home = settings.home_area or local_areas[0]
+    if home not in local_areas:
+        raise UserFacingError(f"home area {home} has no accepted extract; areas with data: {', '.join(local_areas)}")
+    return ReportData(
+        quarter=quarter,
+        home_area=home,
+        partner_areas=[a for a in areas if a != home],
+        kpis=published,
+        audience=settings.audience,
+        delay_reasons=con.execute("SELECT * FROM marts.iha_delay_reasons").df(),
+        monthly=con.execute("SELECT * FROM marts.monthly_timeliness").df(),
+        validation_summary=con.execute("SELECT * FROM audit.validation_summary ORDER BY ALL").df(),
+        as_at={**{area: pd.Timestamp(day).date() for area, day in published.groupby("area_code")["as_at"].max().items()},
+               **report_as_at(extracts)},
+        revisions=revisions(con),
+        targets=load_targets(settings.targets_file),
+        run_metadata={"lac-health version": __version__, "holidays package": holidays_version(),
+                      "audience": settings.audience},
+    )
+
+
+def write_reports(data, out_dir: Path) -> list[Path]:
+    from reports.board import render_board_report
+    from reports.workbook import write_workbook
+
+    quarter_id = data.quarter.id
+    return [
+        render_board_report(data, Path(out_dir) / f"report-{quarter_id}.html"),
+        write_workbook(data, Path(out_dir) / f"report-{quarter_id}.xlsx"),
+    ]
+
+
+def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
+    """The whole quarterly refresh: ingest → validate → stage → KPIs → reports."""
+    from pipelines.outputs import write_kpi_files
+    from pipelines.warehouse import accepted_extracts, connect
+
+    result = RunResult(settings=settings)
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    with connect(settings.warehouse) as con:
+        progress(f"ingesting extracts from {settings.extracts_dir}")
+        ingested = ingest_extracts(con, settings.extracts_dir, progress)
+        result.refused = [message for item in ingested for message in item.messages if item.refused]
+        result.files += write_validation_files(ingested, settings.out_dir)
+
+        extracts = accepted_extracts(con)
+        result.areas = list(extracts["area_code"])
+        result.quarter, result.quarters, kpi_results = compute_and_record_kpis(
+            con, extracts, settings.quarter, settings.trend_quarters, progress)
+
+        progress(f"publishing KPIs for the {settings.audience} audience")
+        result.kpis = publish_kpis(kpi_results, settings)
+        result.files += write_kpi_files(result.kpis, settings.out_dir)
+
+        compared = with_partner_packs(result.kpis, settings, progress)
+        progress(f"rendering reports for {result.quarter.label}")
+        data = build_report_data(con, compared, settings, result.quarter, extracts)
+        result.files += write_reports(data, settings.out_dir)
+    result.files.append(settings.warehouse)
+    progress("done")
+    return result

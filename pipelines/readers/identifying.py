@@ -1,0 +1,405 @@
+"""Detecting identifying data in an extract, so the file can be refused before anything from
+it is stored (EXTRACTS.md: names, NHS numbers, full postcodes, addresses, phone numbers,
+e-mail addresses, in any column).
+
+Every column is scanned, contract columns and extra columns alike, except the SSDA903
+identifying columns (UPN, MOTHER, MC_DOB, HOME_POST, PL_POST), which the readers minimise
+instead (drop, or cut to the postcode district). Each detector is a pure per-value
+predicate (``is_nhs_number``, ``has_email``...) with a column-mask twin (``email_mask``...);
+``scan_column`` runs them once per distinct value and decides for the whole column. The cost of a false alarm is a refused file the analyst can fix in minutes (the
+message names file, column, kind and the first row); the cost of a miss is personal data in
+the warehouse. So the rules lean to refusing, and are made strict only where an ordinary
+column of the contract would otherwise trip them:
+
+NHS numbers
+    Ten digits (or 3-3-4 with spaces or hyphens) whose tenth digit is the modulus-11 check
+    digit of the first nine. About 1 in 11 random ten-digit numbers passes that check, so a
+    pseudonymous ten-digit child id will sometimes look like an NHS number. The decision is
+    therefore made per column: flagged when the header names an NHS number (``nhs``,
+    ``nhs_no``, ``NHSNumber``...) and any value is a valid one (a single planted number is
+    caught), or, whatever the header, when at least 80% of the non-blank values are valid
+    and there are at least 5 valid ones. A column of random ids passes that with probability
+    at most 1 in 29,000 (the worst case is a column of six; longer columns far less).
+Full postcodes
+    Any value anywhere (see ``postcodes``): a spaced postcode inside any text, a whole cell
+    that is a spaced postcode in any case, or an unspaced one by the strict structure.
+    Postcode *districts* (``B11``) are not identifying and pass.
+E-mail addresses
+    Any value containing ``something@domain.tld``.
+Phone numbers
+    UK numbers: 07 mobiles and 01/02/03 landlines, 10-11 digits with the leading 0, or
+    +44/0044 with an optional (0); spaces, hyphens and brackets allowed. A number written
+    with a separator, a +44 prefix or inside text is flagged wherever it is. A cell that is
+    nothing but 10-11 digits starting 01/02/03/07 may be a zero-padded id, so such cells are
+    judged like NHS numbers: flagged when the header names a phone or at least 80% of the
+    column (and at least 5 cells) has that form. ISO dates, ODS codes (A81001), ONS codes
+    (E08000025) and UK dates never match: the number must start at a word boundary with 0
+    or +44.
+Addresses
+    A house number followed by one to four capitalised words ending in a street word
+    (Road, Street, Avenue, Lane, Close, Drive, Way, Court, Crescent, Place, Gardens...):
+    ``12 High Street``, ``Flat 3, 4 Mill Lane``. Also any non-blank value in a column whose
+    header names an address.
+Names
+    A column whose header names a person's name (name, first_name, forename, surname,
+    last_name, full_name, child_name, mother_name, carer_name...) with any non-blank value;
+    a header naming an organisation's name (practice_name, provider_name, school_name,
+    la_name...) is not a person's name. And, in columns that are not in the contract (free
+    text), values made of two to four capitalised words ("Jane Smith", "O'Brien-Jones Mary")
+    in at least half of the non-blank cells. Words that are common in descriptions
+    (White British, Foster Care, Children's Home, Birmingham City Council) and the names of
+    the areas in the reference list do not count as names. Contract columns hold codes,
+    ids, dates and numbers and are not checked for name-shaped values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from pipelines.areas import all_areas
+from pipelines.readers.postcodes import is_full_postcode
+from pipelines.readers.tables import SSDA903_DROPPED_COLUMNS, SSDA903_POSTCODE_COLUMNS
+from pipelines.readers.valuewise import as_text, distinct_flags, per_distinct_value
+
+KIND_LABELS: dict[str, str] = {
+    "name": "names",
+    "nhs_number": "NHS numbers",
+    "postcode": "full postcodes",
+    "address": "addresses",
+    "phone": "phone numbers",
+    "email": "e-mail addresses",
+}
+
+# SSDA903 identifying columns: minimised on read, so never a reason to refuse.
+MINIMISED_903_COLUMNS: frozenset[str] = frozenset(
+    c.lower() for c in (*SSDA903_DROPPED_COLUMNS, *SSDA903_POSTCODE_COLUMNS)
+)
+
+COLUMN_SHARE = 0.8  # share of non-blank cells that makes a whole column NHS numbers / phones
+COLUMN_MINIMUM = 5  # ... and at least this many such cells
+NAME_SHARE = 0.5  # share of non-blank free-text cells that look like names
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One kind of identifying data found in one column (never the values themselves)."""
+
+    kind: str  # a key of KIND_LABELS
+    rows: int  # how many rows hold it
+    first_row: int | None  # the first such row (the index of the scanned column), if known
+    by_header: bool  # decided by the column's header rather than by its values
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# ---------------------------------------------------------------- NHS numbers
+_NHS_SHAPE = re.compile(r"[0-9]{10}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}")
+
+
+def is_nhs_number(value: str) -> bool:
+    """Ten digits (or 3-3-4 separated) whose last is the modulus-11 check digit."""
+    value = value.strip()
+    if not _NHS_SHAPE.fullmatch(value):
+        return False
+    digits = [int(c) for c in value if c.isdigit()]
+    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    if check == 11:
+        check = 0
+    return check == digits[9]  # a check of 10 never equals a digit: no valid number
+
+
+def nhs_number_mask(values: pd.Series) -> pd.Series:
+    """True where a cell is a valid NHS number."""
+    return per_distinct_value(values, is_nhs_number)
+
+
+# ---------------------------------------------------------------- e-mail
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def has_email(value: str) -> bool:
+    return "@" in value and _EMAIL.search(value) is not None
+
+
+def email_mask(values: pd.Series) -> pd.Series:
+    return per_distinct_value(values, has_email)
+
+
+# ---------------------------------------------------------------- phone numbers
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\w+])"  # starts at a word boundary, not inside a longer number or code
+    r"(?:(?:\+|00)44[ -]?(?:\(0\)[ -]?)?\(?|\(?0)"  # +44 / 0044 (optional (0)), or 0
+    r"[1237]"  # 01, 02, 03 landlines; 07 mobiles
+    r"(?:[ -]?\)?[ -]?[0-9]){8,9}"  # 8 or 9 more digits: 10-11 digits with the 0
+    r"(?!\w)"
+)
+_PHONE_DIGITS_ONLY = re.compile(r"0[1237][0-9]{8,9}")
+
+
+def is_bare_phone(value: str) -> bool:
+    """A whole cell of 10-11 bare digits starting 01/02/03/07: a phone, or a padded id?"""
+    return _PHONE_DIGITS_ONLY.fullmatch(value.strip()) is not None
+
+
+def has_phone(value: str) -> bool:
+    """A UK phone number written as people write one: with spaces, hyphens, brackets or
+    +44, or inside text. A bare digit string is ``is_bare_phone``, judged per column."""
+    return _PHONE_IN_TEXT.search(value) is not None and not is_bare_phone(value)
+
+
+def phone_mask(values: pd.Series) -> pd.Series:
+    return per_distinct_value(values, has_phone)
+
+
+def bare_phone_mask(values: pd.Series) -> pd.Series:
+    return per_distinct_value(values, is_bare_phone)
+
+
+# ---------------------------------------------------------------- addresses
+_STREET_WORDS = _words(
+    """
+    Road Rd Street St Avenue Ave Lane Ln Close Drive Dr Way Court Ct Crescent Cres Place Pl
+    Gardens Gdns Grove Terrace Terr Square Sq Hill Park Row Mews Walk View Rise Green
+    Parade Vale Villas Wharf Yard Boulevard Circus Croft Chase Fold Meadows Gate Walkway
+    """
+)
+_STREET = "|".join(
+    sorted({w for s in _STREET_WORDS for w in (s, s.upper())}, key=len, reverse=True)
+)
+_ADDRESS = re.compile(
+    r"(?<![\w/.:-])[0-9]{1,4}[A-Za-z]?,?\s+"  # house number, maybe 12A
+    r"(?:[A-Z][A-Za-z'’.-]*\s+){1,4}"  # one to four capitalised words
+    rf"(?:{_STREET})\b"
+)
+
+
+def has_address(value: str) -> bool:
+    return _ADDRESS.search(value) is not None
+
+
+def address_mask(values: pd.Series) -> pd.Series:
+    return per_distinct_value(values, has_address)
+
+
+# ---------------------------------------------------------------- names
+_NAME_WORD = r"[A-Z][A-Za-z'’-]*[a-z]"
+_NAME_VALUE = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}")
+_NOT_NAME_WORDS = _words(
+    """
+    white black asian british irish mixed other any background caribbean african indian
+    pakistani bangladeshi chinese traveller gypsy roma arab not known unknown stated refused
+    obtained information male female foster fostering care carer carers home homes children
+    childrens children's children’s child young person people residential placement placed
+    secure unit hostel independent living supported accommodation adoption adopted adopters parent
+    parents relative relatives friend friends kinship connected council county city borough
+    district metropolitan authority local service services health hospital nhs trust
+    practice surgery medical centre center clinic team group school academy college
+    university court order orders interim full emergency protection police assessment
+    initial review completed declined cancelled pending attended accepted signposted
+    referral outcome yes no none see notes moved move out area region of in the and for with
+    to on at by from new old north south east west central upon under over road street lane
+    avenue close drive way place data missing awaiting waiting closed open yorkshire humber
+    midlands england wales scotland northern ireland london
+    """
+)
+# Found anywhere in the header with separators removed ("Child_First_Name" is still caught).
+_NAME_HEADER_WORDS = (
+    "forename",
+    "surname",
+    "firstname",
+    "lastname",
+    "fullname",
+    "givenname",
+    "middlename",
+    "maidenname",
+    "familyname",
+    "nickname",
+    "preferredname",
+)
+_NAME_HEADER_TOKENS = frozenset({"name", "names", "forename", "forenames", "surname", "surnames"})
+_ORGANISATION_TOKENS = _words(
+    """
+    practice provider school area la lea authority organisation organization org team service
+    trust icb ccg hospital ward unit setting establishment agency council region country file
+    sheet table column field variable code home
+    """
+)
+
+
+@lru_cache(maxsize=1)
+def _area_names() -> frozenset[str]:
+    names = set()
+    for area in all_areas().values():
+        names.add(area.name.casefold())
+        names.add(area.region_name.casefold())
+    return frozenset(names)
+
+
+def is_name_like(value: str) -> bool:
+    """Two to four capitalised words, none of them a word of descriptions or services, and
+    not the name of an area."""
+    value = value.strip()
+    if _NAME_VALUE.fullmatch(value) is None:
+        return False
+    folded = value.casefold()
+    if folded in _area_names():
+        return False
+    return not any(w in _NOT_NAME_WORDS for w in re.split(r"[\s\-]+", folded))
+
+
+def name_mask(values: pd.Series) -> pd.Series:
+    return per_distinct_value(values, is_name_like)
+
+
+# ---------------------------------------------------------------- headers
+def _header_tokens(header: str) -> tuple[list[str], str]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", header.strip())  # NHSNumber stays one word,
+    tokens = [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]  # firstName splits
+    return tokens, "".join(tokens)
+
+
+def header_kind(header: str) -> str | None:
+    """The kind of identifying data a header names, if any (``nhs_number``, ``name``,
+    ``email``, ``phone``, ``address``)."""
+    tokens, joined = _header_tokens(header)
+    if not tokens:
+        return None
+    if "nhs" in tokens or joined.startswith(("nhsno", "nhsnum")):
+        return "nhs_number"
+    if "email" in tokens or joined.startswith("email") or ("e" in tokens and "mail" in tokens):
+        return "email"
+    if set(tokens) & {"phone", "telephone", "tel", "mobile", "landline", "phoneno"} or any(
+        w in joined for w in ("phonenumber", "telephonenumber", "mobilenumber", "contactnumber")
+    ):
+        return "phone"
+    if set(tokens) & {"address", "addr", "street"} or joined.startswith("addressline"):
+        return "address"
+    person = any(w in joined for w in _NAME_HEADER_WORDS) or bool(set(tokens) & _NAME_HEADER_TOKENS)
+    if person and not set(tokens) & _ORGANISATION_TOKENS:
+        return "name"
+    return None
+
+
+# ---------------------------------------------------------------- the decision per column
+class _Column:
+    """One column's distinct non-blank values with their counts; each test runs once per
+    distinct value, and rows are looked up only for a finding."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.text = as_text(values)
+        counts = self.text[self.text != ""].value_counts(sort=False)
+        self.distinct: list[str] = counts.index.tolist()
+        self.counts = dict(zip(self.distinct, counts.tolist(), strict=True))
+        self.non_blank = int(counts.sum())
+
+    def hits(self, predicate: Callable[[str], bool]) -> list[str]:
+        return distinct_flags(self.distinct, predicate)
+
+    def rows(self, hits: list[str]) -> int:
+        return sum(self.counts[v] for v in hits)
+
+    def whole_column(self, hits: list[str]) -> bool:
+        rows = self.rows(hits)
+        return rows >= COLUMN_MINIMUM and rows >= COLUMN_SHARE * self.non_blank
+
+    def finding(self, kind: str, hits: list[str] | None, *, by_header: bool) -> Finding:
+        """``hits`` None means every non-blank cell."""
+        mask = self.text != "" if hits is None else self.text.isin(hits)
+        first = mask.idxmax() if mask.any() else None
+        first_row = int(first) if isinstance(first, (int, np.integer)) else None
+        return Finding(kind=kind, rows=int(mask.sum()), first_row=first_row, by_header=by_header)
+
+
+def scan_column(header: str, values: pd.Series, *, in_contract: bool) -> list[Finding]:
+    """Every kind of identifying data found in one column.
+
+    ``values`` is the column's cells (index = spreadsheet row numbers, so a finding can say
+    where it starts); ``in_contract`` is True for a column the recognised table defines.
+    Columns in ``MINIMISED_903_COLUMNS`` are not the scanner's business: the caller skips
+    them.
+    """
+    column = _Column(values)
+    if column.non_blank == 0:
+        return []
+    named = header_kind(header)
+    findings: list[Finding] = []
+
+    nhs = column.hits(is_nhs_number)
+    if (named == "nhs_number" and nhs) or column.whole_column(nhs):
+        findings.append(column.finding("nhs_number", nhs, by_header=named == "nhs_number"))
+
+    postcodes = column.hits(is_full_postcode)
+    if postcodes:
+        findings.append(column.finding("postcode", postcodes, by_header=False))
+
+    emails = column.hits(has_email)
+    if emails:
+        findings.append(column.finding("email", emails, by_header=False))
+
+    phones = column.hits(has_phone)
+    bare = column.hits(is_bare_phone)
+    if bare and (named == "phone" or column.whole_column(bare)):
+        phones = phones + bare
+    if phones:
+        by_header = named == "phone" and bool(bare) and not column.whole_column(bare)
+        findings.append(column.finding("phone", phones, by_header=by_header))
+
+    if named == "address":
+        findings.append(column.finding("address", None, by_header=True))
+    else:
+        addresses = column.hits(has_address)
+        if addresses:
+            findings.append(column.finding("address", addresses, by_header=False))
+
+    if named == "name":
+        findings.append(column.finding("name", None, by_header=True))
+    elif not in_contract:
+        names = column.hits(is_name_like)
+        if names and column.rows(names) >= NAME_SHARE * column.non_blank:
+            findings.append(column.finding("name", names, by_header=False))
+    return findings
+
+
+def header_cell_kind(header: str) -> str | None:
+    """The kind of identifying data a header cell itself holds (a value typed or pasted into
+    row 1). Only the precise detectors apply: a title-case header such as "Placement Type"
+    has the shape of a name."""
+    for kind, predicate in (
+        ("nhs_number", is_nhs_number),
+        ("postcode", is_full_postcode),
+        ("email", has_email),
+        ("phone", has_phone),
+        ("phone", is_bare_phone),
+        ("address", has_address),
+    ):
+        if header.strip() and predicate(header):
+            return kind
+    return None
+
+
+def find_identifying_columns(
+    frame: pd.DataFrame, *, contract_columns: frozenset[str] | set[str] = frozenset()
+) -> dict[str, list[Finding]]:
+    """Scan every column of ``frame`` (header = column name): column -> findings, for the
+    columns with any. The SSDA903 columns that are minimised instead are skipped."""
+    found: dict[str, list[Finding]] = {}
+    for column in frame.columns:
+        name = str(column)
+        if name.strip().lower() in MINIMISED_903_COLUMNS:
+            continue
+        findings = scan_column(name, frame[column], in_contract=name in contract_columns)
+        if findings:
+            found[name] = findings
+    return found

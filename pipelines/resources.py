@@ -1,0 +1,51 @@
+"""Dagster resources: the run's settings and the DuckDB warehouse, configured apart from the logic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.config import Settings, load_settings
+from pipelines.paths import PROJECT_ROOT
+
+
+class LacHealthSettings(dg.ConfigurableResource):
+    """Where the extracts are, where outputs go, the audience and the report quarter.
+
+    Empty values fall back to ``LAC_HEALTH_*`` environment variables, then to the defaults
+    (``demo-output/extracts`` and ``demo-output``, so the UI works right after ``make demo``).
+    """
+
+    extracts_dir: str = ""
+    out_dir: str = ""
+    audience: str = ""
+    quarter: str = ""
+    home_area: str = ""
+
+    def settings(self) -> Settings:
+        demo = PROJECT_ROOT / "demo-output"
+        base = load_settings(None)
+        return base.with_overrides(
+            extracts_dir=Path(self.extracts_dir) if self.extracts_dir else (None if base.extracts_dir.exists() else demo / "extracts"),
+            out_dir=Path(self.out_dir) if self.out_dir else (None if base.out_dir.exists() else demo),
+            audience=self.audience or None,
+            quarter=self.quarter or None,
+            home_area=self.home_area or None,
+        )
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse; empty path = ``warehouse.duckdb`` in the output folder."""
+
+    path: str = ""
+
+    @contextmanager
+    def connect(self, settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+        from pipelines.warehouse import connect
+
+        with connect(Path(self.path) if self.path else settings.warehouse) as con:
+            yield con

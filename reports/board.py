@@ -1,0 +1,370 @@
+"""The Corporate Parenting Board report: one self-contained, accessible HTML file per quarter.
+
+OUTPUTS.md lists what the board reads; this module gathers it from ``ReportData`` —
+headlines (reports.headlines), charts (reports.charts) and tables — and renders
+``templates/board.html.j2`` through reports.html, which inlines plotly.js once and sets
+the Content-Security-Policy. docs/reports.md describes the report section by section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.stats import compare_with_comparator
+from reports.charts import (
+    SPC_KPIS,
+    Chart,
+    delay_chart,
+    equity_chart,
+    partner_chart,
+    partner_comparison,
+    spc_chart,
+    trend_chart,
+)
+from reports.data import ReportData
+from reports.figures import PublishedFigures
+from reports.formatting import (
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SUPPRESSED,
+    SYMBOL_MEANINGS,
+    format_interval,
+    format_number,
+    format_signed,
+    format_signed_interval,
+    format_value,
+    number_or_none,
+    period_label,
+)
+from reports.headlines import Comparison, Headline, build_headlines
+from reports.html import render_page
+from reports.palette import COMPARISON_BADGES, Badge
+from reports.targets_info import target_info
+
+TEMPLATE = "board.html.j2"
+TREND_QUARTERS = 8
+DELAY_QUARTERS = 5  # this quarter and the last four
+UNIT_WORDS = {"%": "per cent", "days": "days (median)", "count": "number"}
+POLARITY_WORDS = {
+    "high": "Higher is better",
+    "low": "Lower is better",
+    "context": "Neither higher nor lower is better (context)",
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+
+
+def _long_date(day: Any) -> str:
+    if day is None or (not isinstance(day, date) and pd.isna(day)):
+        return "not known"
+    day = pd.Timestamp(day).date()
+    return f"{day.day} {day:%B %Y}"
+
+
+def value_text(headline: Headline) -> str:
+    figure = headline.figure
+    return format_value(figure.value, headline.kpi.unit, figure.symbol)
+
+
+def interval_text(headline: Headline) -> str:
+    figure = headline.figure
+    return format_interval(figure.ci_lower, figure.ci_upper, headline.kpi.unit)
+
+
+def target_text(headline: Headline) -> str:
+    value = headline.target.value
+    return "" if value is None else format_number(value, headline.kpi.unit)
+
+
+def change_text(headline: Headline, comparison: Comparison) -> str:
+    """E.g. "−10.0 points (95% interval −29.1 to +9.5), from 80.0%"."""
+    unit = headline.kpi.unit
+    before = comparison.before
+    if comparison.reason:
+        return f"— {comparison.reason}."
+    text = f"{format_signed(comparison.difference, unit) or 'no change'}"
+    if comparison.lower is not None and comparison.upper is not None:
+        text += f" (95% interval {format_signed_interval(comparison.lower, comparison.upper, unit)})"
+    text += f", from {format_value(before.value, unit, before.symbol)}"
+    if comparison.significant is None:
+        text += "; medians and counts are not tested for significance"
+    return text + "."
+
+
+def _families(headlines: list[Headline], charts: dict[str, Chart]) -> list[dict[str, Any]]:
+    families = []
+    for code, title in FAMILIES.items():
+        items = [
+            {"headline": h, "chart": charts[h.kpi.id]} for h in headlines if h.kpi.family == code
+        ]
+        if items:
+            families.append({"code": code, "title": title, "entries": items})
+    return families
+
+
+def _partner_section(data: ReportData, figures: PublishedFigures,
+                     rates: list[KpiDefinition]) -> tuple[list[dict[str, Any]], list[Chart]]:
+    rows = []
+    charts = []
+    if not data.partner_areas:
+        return rows, charts
+    for definition in rates:
+        result = partner_comparison(data, figures, definition)
+        by_code = {area.area_code: area for area in result.areas}
+        cells = []
+        for code in data.areas:
+            area = by_code[code]
+            cells.append({
+                "value": format_value(area.figure.value, definition.unit, area.figure.symbol),
+                "badge": COMPARISON_BADGES[area.comparison],
+            })
+        rows.append({
+            "label": f"{definition.id} {definition.name}",
+            "average": format_number(result.average, definition.unit) if result.average is not None else NOT_AVAILABLE,
+            "cells": cells,
+        })
+        charts.append(partner_chart(data, figures, definition))
+    return rows, charts
+
+
+def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str, str]]:
+    summary = data.validation_summary
+    rows = []
+    for code in data.areas:
+        files = summary[summary["area_code"] == code]
+        if not files.empty:
+            latest = files["as_at"].max()
+            files = files[files["as_at"] == latest]
+        rows_in = int(pd.to_numeric(files["rows_in"]).sum()) if len(files) else 0
+        accepted = int(pd.to_numeric(files["rows_accepted"]).sum()) if len(files) else 0
+        quarantined = int(pd.to_numeric(files["rows_quarantined"]).sum()) if len(files) else 0
+        refused = files[files["status"] != "accepted"] if len(files) else files
+        rows_refused = int(pd.to_numeric(refused["rows_in"]).sum()) if len(refused) else 0
+        n_accepted = int((files["status"] == "accepted").sum()) if len(files) else 0
+        unknown = figures.get(code, data.quarter.id, "OOA01", "placement:UNKNOWN")
+        total = figures.get(code, data.quarter.id, "OOA01", "all")
+        if unknown.symbol:
+            unknown_text = unknown.symbol
+        elif unknown.denominator is not None and total.denominator:
+            unknown_text = format_number(100 * unknown.denominator / total.denominator, "%")
+        else:
+            unknown_text = NOT_AVAILABLE
+        rows.append({
+            "area": data.area_name(code),
+            "as_at": _long_date(data.as_at.get(code)),
+            "files": f"{n_accepted} of {len(files)}",
+            "rows_in": f"{rows_in:,}",
+            "rows_accepted": f"{accepted:,}",
+            "rows_quarantined": f"{quarantined:,}",
+            "rows_refused": f"{rows_refused:,}",
+            "share": format_number(100 * accepted / rows_in, "%") if rows_in else NOT_APPLICABLE,
+            "unknown_placement": unknown_text,
+        })
+    return rows
+
+
+def _files(data: ReportData) -> list[dict[str, str]]:
+    summary = data.validation_summary
+    summary = summary[summary["area_code"].isin(data.areas)]
+    order = {code: index for index, code in enumerate(data.areas)}
+    summary = summary.assign(_order=summary["area_code"].map(order)).sort_values(
+        ["_order", "as_at", "file"]
+    )
+    rows = []
+    for row in summary.to_dict("records"):
+        message = row.get("message")
+        rows.append({
+            "area": data.area_name(row["area_code"]),
+            "as_at": _long_date(row["as_at"]),
+            "file": str(row["file"]),
+            "table": "" if pd.isna(row["table"]) else str(row["table"]),
+            "rows_in": f"{int(row['rows_in']):,}",
+            "rows_accepted": f"{int(row['rows_accepted']):,}",
+            "rows_quarantined": f"{int(row['rows_quarantined']):,}",
+            "status": str(row["status"]),
+            "message": "" if message is None or pd.isna(message) else str(message),
+        })
+    return rows
+
+
+def _benchmarks(data: ReportData, figures: PublishedFigures) -> list[dict[str, Any]]:
+    if data.benchmarks is None or data.benchmarks.empty:
+        return []
+    catalogue = {definition.id: definition for definition in KPIS}
+    rows = []
+    for row in data.benchmarks.to_dict("records"):
+        definition = catalogue.get(str(row["kpi_id"]))
+        if definition is None:
+            continue
+        value = number_or_none(row["value"])
+        period = str(row["period"])
+        badge: Badge | None = None
+        home_text = ""
+        if figures.has(data.home_area, period, definition.id):
+            figure = figures.get(data.home_area, period, definition.id)
+            home_text = format_value(figure.value, definition.unit, figure.symbol)
+            result = compare_with_comparator(
+                figure.ci_lower if figure.shown else None,
+                figure.ci_upper if figure.shown else None,
+                value, definition.polarity,
+            )
+            badge = COMPARISON_BADGES[result]
+        rows.append({
+            "kpi": f"{definition.id} {definition.name}",
+            "comparator": str(row["comparator"]),
+            "period": period_label(period),
+            "value": format_number(value, definition.unit) if value is not None else NOT_AVAILABLE,
+            "home": home_text,
+            "badge": badge,
+        })
+    return rows
+
+
+def _revisions(data: ReportData, figures: PublishedFigures) -> list[str]:
+    if data.revisions is None or data.revisions.empty:
+        return []
+    catalogue = {definition.id: definition for definition in KPIS}
+    notes = []
+    for row in data.revisions.to_dict("records"):
+        definition = catalogue.get(str(row["kpi_id"]))
+        if definition is None or row["area_code"] not in data.areas:
+            continue
+        first, now = number_or_none(row["first_value"]), number_or_none(row["current_value"])
+        if first is None or now is None or first == now:
+            continue
+        current = figures.get(row["area_code"], str(row["quarter"]), definition.id,
+                              str(row["breakdown"]))
+        where = f"{data.area_name(row['area_code'])}, {definition.id} {definition.name}"
+        if row["breakdown"] != "all":
+            where += f" ({row['breakdown']})"
+        quarter = period_label(row["quarter"])
+        if not current.shown:
+            notes.append(f"{where}, {quarter}: revised since first published (now suppressed).")
+            continue
+        notes.append(
+            f"{where}, {quarter}: was {format_number(first, definition.unit)} "
+            f"(data as at {_long_date(row['first_as_at'])}), now "
+            f"{format_number(now, definition.unit)} (as at {_long_date(row['current_as_at'])})."
+        )
+    return notes
+
+
+def _definitions(data: ReportData, figures: PublishedFigures) -> list[dict[str, Any]]:
+    items = []
+    for definition in KPIS:
+        figure = figures.get(data.home_area, data.quarter.id, definition.id)
+        info = target_info(data, definition.id, figure.target)
+        target = (f"{format_number(info.value, definition.unit)} ({info.source})"
+                  if info.value is not None else "none")
+        items.append({
+            "kpi": definition,
+            "unit": UNIT_WORDS[definition.unit],
+            "polarity": POLARITY_WORDS[definition.polarity],
+            "target": target,
+        })
+    return items
+
+
+def build_context(data: ReportData) -> dict[str, Any]:
+    """Everything the template shows, as plain values (separate from rendering for tests)."""
+    figures = PublishedFigures(data.kpis)
+    headlines = build_headlines(data, figures)
+    quarters = data.trend_quarters(TREND_QUARTERS) or [data.quarter]
+    trend_charts = {h.kpi.id: trend_chart(data, figures, h.kpi, quarters) for h in headlines}
+    spc_charts = [chart for kpi_id in SPC_KPIS if (chart := spc_chart(data, kpi_id)) is not None]
+    rates = [definition for definition in KPIS if definition.unit == "%"]
+    partner_rows, partner_charts = _partner_section(data, figures, rates)
+    delay_quarters = [data.quarter.shift(-offset) for offset in range(DELAY_QUARTERS - 1, -1, -1)]
+    benchmarks = _benchmarks(data, figures)
+    revisions = _revisions(data, figures)
+
+    sections = [
+        Section("summary", "At a glance"),
+        Section("headlines", "Headlines and trends"),
+        Section("spc", "Month by month"),
+        Section("partners", "Partner comparison"),
+        Section("equity", "Children placed out of area"),
+        Section("delays", "Why initial health assessments are late"),
+        Section("quality", "Data quality"),
+    ]
+    if benchmarks:
+        sections.append(Section("benchmarks", "Benchmarks"))
+    if revisions:
+        sections.append(Section("revisions", "Revised figures"))
+    sections += [Section("definitions", "Definitions"), Section("methods", "Methods and symbols")]
+
+    if data.suppress:
+        audience_label = "published figures (small numbers suppressed)"
+        audience_note = "Published version: numbers from 1 to 5 are suppressed (c)."
+        suppression_note = (
+            "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
+            "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
+            "breakdown is suppressed and its total is shown, the next smallest figure is "
+            "suppressed too, so that the hidden one cannot be worked out by subtraction. Months "
+            "of the control charts and counts of delay reasons follow the same rules."
+        )
+    else:
+        audience_label = "INTERNAL: unsuppressed figures, not for publication"
+        audience_note = ("Internal version: small numbers are NOT suppressed. Do not publish or "
+                         "share outside the analyst team.")
+        suppression_note = ("This internal version shows every figure, including numbers from "
+                            "1 to 5; the published (board) version suppresses them as c.")
+    metadata = [(key, str(value)) for key, value in data.run_metadata.items()]
+    metadata.append(("Audience", data.audience))
+    return {
+        "title": f"Health of children in care: {data.home_name}, {data.quarter.short_label}",
+        "version": data.run_metadata.get("lac-health version", ""),
+        "data": data,
+        "quarter": data.quarter,
+        "last_quarter": data.quarter.previous(),
+        "year_ago": data.quarter.shift(-4),
+        "home_name": data.home_name,
+        "home_as_at": _long_date(data.as_at.get(data.home_area)),
+        "audience_label": audience_label,
+        "audience_note": audience_note,
+        "suppression_note": suppression_note,
+        "sections": sections,
+        "headlines": headlines,
+        "families": _families(headlines, trend_charts),
+        "spc_charts": spc_charts,
+        "partner_names": [data.area_name(code) for code in data.partner_areas],
+        "area_names": [data.area_name(code) for code in data.areas],
+        "partner_rows": partner_rows,
+        "partner_charts": partner_charts,
+        "equity_chart": equity_chart(data, figures),
+        "delay_chart": delay_chart(data, delay_quarters),
+        "completeness": _completeness(data, figures),
+        "files": _files(data),
+        "benchmarks": benchmarks,
+        "revisions": revisions,
+        "definitions": _definitions(data, figures),
+        "symbols": [(symbol, SYMBOL_MEANINGS[symbol])
+                    for symbol in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE)],
+        "metadata": metadata,
+        "value_text": value_text,
+        "interval_text": interval_text,
+        "target_text": target_text,
+        "change_text": change_text,
+    }
+
+
+def all_charts(context: dict[str, Any]) -> list[Chart]:
+    """Every chart of a board-report context, in page order."""
+    charts = [item["chart"] for family in context["families"] for item in family["entries"]]
+    charts += context["spc_charts"] + context["partner_charts"]
+    return [*charts, context["equity_chart"], context["delay_chart"]]
+
+
+def render_board_report(data: ReportData, out_path: Path) -> Path:
+    """Write the board report for ``data.quarter`` to ``out_path`` (one self-contained file)."""
+    return render_page(TEMPLATE, build_context(data), Path(out_path))

@@ -1,0 +1,723 @@
+"""The report's charts: plotly figures, each with its alt text and the data table behind it.
+
+Every builder returns a ``Chart``: the figure, a one-sentence description for screen
+readers, and a ``DataTable`` holding exactly the numbers drawn (suppressed figures as
+``c``). The board report uses all of them; the partners report (a later issue) can reuse
+``partner_chart`` and ``partner_comparison`` as they are.
+
+Charts have a fixed width (``CHART_WIDTH`` px, the A4 text width at 96 dpi) so that they
+print without being cut or rescaled. Text that comes from data (area names) is escaped
+before it reaches plotly, whose labels understand a few HTML tags.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from pipelines.kpi_catalogue import KpiDefinition, kpi
+from pipelines.quarters import Quarter
+from pipelines.spc import SIGNALS, classify_points, p_chart, variation_summary
+from pipelines.stats import compare_with_comparator, newcombe_difference, pooled_mean
+from reports.data import ReportData
+from reports.figures import Figure, PublishedFigures
+from reports.formatting import (
+    SUPPRESSED,
+    format_interval,
+    format_number,
+    format_signed,
+    format_signed_interval,
+    format_value,
+    number_or_none,
+)
+from reports.palette import (
+    BLUE,
+    COMPARISON_BADGES,
+    COMPARISON_COLOURS,
+    GREY,
+    HOME_COLOUR,
+    IN_AREA_COLOUR,
+    OUT_OF_AREA_COLOUR,
+    REDDISH_PURPLE,
+    TARGET_COLOUR,
+    TEXT,
+    VERMILLION,
+)
+from reports.suppression import DELAY_TOTAL, controlled_delay_reasons, controlled_monthly
+
+CHART_WIDTH = 680
+FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
+GRID = "#D9D9D9"
+OUTLINE = "#1F1F1F"  # bar outlines: light fills still have a 3:1 edge
+
+# The timeliness KPIs of the equity question (in-area vs out-of-area placements).
+EQUITY_KPIS = ("IHA01", "IHA02", "RHA01", "HA01", "GP01", "GP02", "CAM02", "CAM03", "SDQ01")
+SPC_KPIS = ("IHA02", "RHA01")
+DELAY_REASON_LABELS = {
+    "late_request": "Request made late",
+    "consent": "Waiting for consent",
+    "child_declined": "Child declined",
+    "carer_not_attended": "Carer or child did not attend",
+    "health_capacity": "Health service capacity",
+    "placement_move": "Placement moved",
+    "out_of_area": "Placed out of area",
+    "other": "Other reason",
+    "not_recorded": "No reason recorded",
+}
+SIGNAL_LABELS = {
+    "outside_limits": "outside the control limits",
+    "run": "run of 7 or more on one side of the mean",
+    "trend": "7 or more rising or falling in a row",
+    "two_of_three": "2 of 3 close to a limit",
+}
+VARIATION_STYLE = {
+    # MDC variation type -> (legend name, colour, marker symbol)
+    "special cause improvement": ("Special cause: improvement", BLUE, "triangle-up"),
+    "special cause concern": ("Special cause: concern", VERMILLION, "diamond"),
+    "special cause higher": ("Special cause: higher", REDDISH_PURPLE, "triangle-up"),
+    "special cause lower": ("Special cause: lower", REDDISH_PURPLE, "triangle-down"),
+}
+
+
+@dataclass
+class DataTable:
+    """The numbers behind a chart, as text, ready for an HTML table."""
+
+    caption: str
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool] = field(default_factory=list)  # right-aligned columns
+
+    def __post_init__(self) -> None:
+        if not self.numeric:
+            self.numeric = [index > 0 for index in range(len(self.columns))]
+
+
+@dataclass
+class Chart:
+    id: str  # unique in the page; the plot's element id
+    title: str
+    figure: go.Figure
+    alt: str  # one or two sentences for screen readers (aria-label)
+    table: DataTable
+    notes: list[str] = field(default_factory=list)
+    warning: str = ""
+
+
+def plot_text(text: str) -> str:
+    """Escape data text for plotly, which treats <b>, <br>, <a> … in labels as markup."""
+    return html.escape(str(text), quote=False)
+
+
+def base_layout(height: int, **extra: object) -> dict[str, object]:
+    layout: dict[str, object] = {
+        "template": "none",
+        "width": CHART_WIDTH,
+        "height": height,
+        "autosize": False,
+        "margin": {"l": 64, "r": 24, "t": 40, "b": 56},
+        "font": {"family": FONT, "size": 13, "color": TEXT},
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "hoverlabel": {"font": {"family": FONT}},
+        "xaxis": {"gridcolor": GRID, "linecolor": OUTLINE, "zeroline": False},
+        "yaxis": {"gridcolor": GRID, "linecolor": OUTLINE, "zeroline": False},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _axis_suffix(unit: str) -> dict[str, object]:
+    return {"ticksuffix": "%"} if unit == "%" else {}
+
+
+def _value_axis_title(definition: KpiDefinition) -> str:
+    return {"%": "Per cent", "days": "Days (median)", "count": "Number"}[definition.unit]
+
+
+def _error(values: list[float | None], lows: list[float | None],
+           highs: list[float | None]) -> dict[str, object] | None:
+    if not any(low is not None for low in lows):
+        return None
+    plus = [None if v is None or h is None else h - v for v, h in zip(values, highs, strict=True)]
+    minus = [None if v is None or lo is None else v - lo for v, lo in zip(values, lows, strict=True)]
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+            "color": OUTLINE, "thickness": 1.2, "width": 4}
+
+
+# --- trend ---------------------------------------------------------------------------------
+
+
+def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefinition,
+                quarters: list[Quarter]) -> Chart:
+    """The home area's KPI over the trend quarters, with its 95% intervals and target."""
+    unit = definition.unit
+    shown = [figures.get(data.home_area, q.id, definition.id) for q in quarters]
+    # Quarter labels carry the symbol of a figure not shown, on a second line.
+    labels = [q.short_label + (f"<br>({f.symbol})" if f.symbol else "")
+              for q, f in zip(quarters, shown, strict=True)]
+    values = [f.value for f in shown]
+    traces: list[go.BaseTraceType] = [
+        go.Scatter(
+            x=labels, y=values, name=plot_text(data.home_name), mode="lines+markers",
+            line={"color": HOME_COLOUR, "width": 2.5}, marker={"size": 8, "color": HOME_COLOUR},
+            error_y=_error(values, [f.ci_lower for f in shown], [f.ci_upper for f in shown]),
+            connectgaps=False,
+            hovertemplate="%{x}: %{y:.1f}" + ("%" if unit == "%" else "") + "<extra></extra>",
+        )
+    ]
+    targets = [f.target for f in shown]
+    if any(t is not None for t in targets) and definition.polarity != "context":
+        traces.append(
+            go.Scatter(x=labels, y=targets, name="Target", mode="lines",
+                       line={"color": TARGET_COLOUR, "width": 2, "dash": "dash"},
+                       hovertemplate="Target %{y}<extra></extra>")
+        )
+    benchmark_rows = _benchmarks(data, definition.id, quarters)
+    for comparator, points in benchmark_rows.items():
+        traces.append(
+            go.Scatter(x=[labels[i] for i, _ in points], y=[v for _, v in points],
+                       name=plot_text(comparator), mode="markers",
+                       marker={"symbol": "square", "size": 10, "color": REDDISH_PURPLE,
+                               "line": {"color": OUTLINE, "width": 1}})
+        )
+    figure = go.Figure(traces, base_layout(
+        320,
+        xaxis={"type": "category", "gridcolor": GRID, "linecolor": OUTLINE, "tickangle": 0,
+               "tickfont": {"size": 11}},
+        yaxis={"title": {"text": _value_axis_title(definition)}, "gridcolor": GRID,
+               "linecolor": OUTLINE, "rangemode": "tozero", **_axis_suffix(unit)},
+    ))
+    rows = []
+    for quarter, fig in zip(quarters, shown, strict=True):
+        rows.append(_figure_row(quarter.short_label, fig, unit))
+    columns = _figure_columns(unit, first="Quarter")
+    latest = shown[-1] if shown else None
+    alt = (
+        f"Line chart of {definition.name} for {data.home_name}, {quarters[0].short_label} to "
+        f"{quarters[-1].short_label}"
+        if quarters else f"Line chart of {definition.name}: no quarters to show"
+    )
+    if latest is not None:
+        alt += f"; latest {format_value(latest.value, unit, latest.symbol)}"
+        if latest.target is not None and definition.polarity != "context":
+            alt += f" against a target of {format_number(latest.target, unit)}"
+    notes = [
+        f"{comparator}: {', '.join(f'{quarters[i].short_label} {format_number(v, unit)}' for i, v in points)}"
+        for comparator, points in benchmark_rows.items()
+    ]
+    return Chart(
+        id=f"trend-{definition.id}",
+        title=f"{definition.name}: {data.home_name}, last {len(quarters)} quarters",
+        figure=figure,
+        alt=alt + ".",
+        table=DataTable(f"{definition.name}, {data.home_name}, by quarter", columns, rows),
+        notes=[f"Benchmark — {note}" for note in notes],
+    )
+
+
+def _benchmarks(data: ReportData, kpi_id: str,
+                quarters: list[Quarter]) -> dict[str, list[tuple[int, float]]]:
+    """Comparator values whose period is one of the chart's quarters."""
+    if data.benchmarks is None or data.benchmarks.empty:
+        return {}
+    index = {q.id: i for i, q in enumerate(quarters)}
+    found: dict[str, list[tuple[int, float]]] = {}
+    rows = data.benchmarks[data.benchmarks["kpi_id"] == kpi_id]
+    for row in rows.to_dict("records"):
+        value = number_or_none(row["value"])
+        if str(row["period"]) in index and value is not None:
+            found.setdefault(str(row["comparator"]), []).append((index[str(row["period"])], value))
+    return found
+
+
+def _figure_columns(unit: str, first: str) -> list[str]:
+    if unit == "%":
+        return [first, "Per cent", "95% interval", "Numerator", "Denominator", "Target"]
+    if unit == "days":
+        return [first, "Median days", "Number of values", "Target"]
+    return [first, "Number", "Target"]
+
+
+def _count(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _figure_row(label: str, fig: Figure, unit: str) -> list[str]:
+    target = format_number(fig.target, unit) if fig.target is not None else ""
+    value = format_value(fig.value, unit, fig.symbol)
+    if unit == "%":
+        symbol = fig.symbol or ""
+        return [label, value, format_interval(fig.ci_lower, fig.ci_upper, unit),
+                _count(fig.numerator) or symbol, _count(fig.denominator) or symbol, target]
+    if unit == "days":
+        return [label, value, _count(fig.denominator) or (fig.symbol or ""), target]
+    return [label, value, target]
+
+
+# --- SPC -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpcResult:
+    frame: pd.DataFrame  # p_chart columns + suppressed + variation
+    summary: str  # MDC variation type of the latest point
+
+
+def spc_frame(data: ReportData, kpi_id: str) -> SpcResult | None:
+    """The home area's monthly p-chart, with the months the audience may not see marked."""
+    monthly = data.monthly[(data.monthly["area_code"] == data.home_area)
+                           & (data.monthly["kpi_id"] == kpi_id)]
+    if monthly.empty:
+        return None
+    monthly = controlled_monthly(monthly.sort_values("month"), data.audience)
+    frame = p_chart(
+        list(monthly["month"]),
+        pd.to_numeric(monthly["numerator"]).astype(float).tolist(),
+        pd.to_numeric(monthly["denominator"]).astype(float).tolist(),
+    )
+    frame["suppressed"] = monthly["suppressed"].to_numpy()
+    polarity = kpi(kpi_id).polarity
+    frame["variation"] = classify_points(frame, polarity).to_numpy()
+    return SpcResult(frame, variation_summary(frame, polarity))
+
+
+def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
+    """Making Data Count p-chart of monthly timeliness; suppressed months are left out."""
+    result = spc_frame(data, kpi_id)
+    definition = kpi(kpi_id)
+    if result is None:
+        return None
+    frame = result.frame
+    hidden = frame["suppressed"].to_numpy()
+    months = [pd.Timestamp(m).strftime("%b %Y") for m in frame["period"]]
+    dates = [pd.Timestamp(m).strftime("%Y-%m-%d") for m in frame["period"]]
+
+    def shown(column: str) -> list[float | None]:
+        values = (100 * frame[column]).where(~frame["suppressed"])
+        return [None if pd.isna(v) else float(v) for v in values]
+
+    p, centre = shown("p"), shown("centre")
+    upper, lower = shown("upper_limit"), shown("lower_limit")
+    traces: list[go.BaseTraceType] = [
+        go.Scatter(x=dates, y=upper, name="Control limits (3σ)", mode="lines",
+                   line={"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"},
+                   legendgroup="limits", hovertemplate="Upper limit %{y:.1f}%<extra></extra>"),
+        go.Scatter(x=dates, y=lower, name="Lower limit", mode="lines", showlegend=False,
+                   line={"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"},
+                   legendgroup="limits", hovertemplate="Lower limit %{y:.1f}%<extra></extra>"),
+        go.Scatter(x=dates, y=centre, name="Mean", mode="lines",
+                   line={"color": OUTLINE, "width": 1.5},
+                   hovertemplate="Mean %{y:.1f}%<extra></extra>"),
+        go.Scatter(x=dates, y=p, name="Common cause", mode="lines+markers",
+                   line={"color": GREY, "width": 1.5},
+                   marker={"color": GREY, "size": 7, "symbol": "circle"},
+                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"),
+    ]
+    for variation, (name, colour, symbol) in VARIATION_STYLE.items():
+        mask = (frame["variation"] == variation).to_numpy() & ~hidden
+        if mask.any():
+            traces.append(
+                go.Scatter(x=[m for m, keep in zip(dates, mask, strict=True) if keep],
+                           y=[v for v, keep in zip(p, mask, strict=True) if keep],
+                           name=name, mode="markers",
+                           marker={"color": colour, "size": 11, "symbol": symbol,
+                                   "line": {"color": OUTLINE, "width": 1}},
+                           hovertemplate="%{x}: %{y:.1f}% — " + name + "<extra></extra>")
+            )
+    figure = go.Figure(traces, base_layout(
+        340,
+        margin={"l": 64, "r": 24, "t": 64, "b": 64},
+        xaxis={"type": "date", "tickformat": "%b %Y", "dtick": "M3", "gridcolor": GRID,
+               "linecolor": OUTLINE, "tickfont": {"size": 11}, "hoverformat": "%b %Y"},
+        yaxis={"title": {"text": "Per cent on time"}, "gridcolor": GRID, "linecolor": OUTLINE,
+               "ticksuffix": "%"},
+    ))
+    rows = []
+    for index, month in enumerate(months):
+        if hidden[index]:
+            rows.append([month, SUPPRESSED, SUPPRESSED, SUPPRESSED, "", "", "", "suppressed"])
+            continue
+        record = frame.iloc[index]
+        signals = [SIGNAL_LABELS[s] for s in SIGNALS if bool(record[s])]
+        rows.append([
+            month,
+            format_number(_pct(record["p"]), "%"),
+            _count(number_or_none(record["numerator"])),
+            _count(number_or_none(record["denominator"])),
+            format_number(_pct(record["centre"]), "%"),
+            format_number(_pct(record["lower_limit"]), "%"),
+            format_number(_pct(record["upper_limit"]), "%"),
+            "; ".join(signals) or "none",
+        ])
+    points = int((~frame["p"].isna()).sum())
+    warning = ""
+    if bool(frame["too_few_points"].iloc[0]):
+        warning = (f"Only {points} months have data: at least 12 are needed before the control "
+                   "limits can be relied on, so read any signal with caution.")
+    summary = result.summary
+    alt = (f"Statistical process control chart (p-chart) of {definition.name} by month for "
+           f"{data.home_name}, {months[0]} to {months[-1]}: the latest month shows {summary}.")
+    notes = [f"Latest month: {summary}."]
+    if hidden.any():
+        notes.append(f"{int(hidden.sum())} month(s) with 1 to 5 children are not shown (c); "
+                     "they still count towards the mean.")
+    return Chart(
+        id=f"spc-{kpi_id}",
+        title=f"{definition.name} by month: statistical process control chart",
+        figure=figure,
+        alt=alt,
+        table=DataTable(
+            f"{definition.name} by month, {data.home_name}",
+            ["Month", "Per cent", "Numerator", "Denominator", "Mean", "Lower limit",
+             "Upper limit", "Signals"],
+            rows,
+            [False, True, True, True, True, True, True, False],
+        ),
+        notes=notes,
+        warning=warning,
+    )
+
+
+def _pct(share: object) -> float | None:
+    number = number_or_none(share)
+    return None if number is None else 100 * number
+
+
+# --- partners --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaComparison:
+    area_code: str
+    area_name: str
+    figure: Figure
+    comparison: str  # better / similar / worse / higher / lower / not compared
+    is_home: bool
+
+
+@dataclass(frozen=True)
+class PartnerComparison:
+    definition: KpiDefinition
+    quarter: Quarter
+    average: float | None  # pooled Σx/Σn, percent
+    pooled_areas: int
+    areas: list[AreaComparison]
+
+
+def partner_comparison(data: ReportData, figures: PublishedFigures, definition: KpiDefinition,
+                       quarter: Quarter | None = None) -> PartnerComparison:
+    """Each area against the pooled average of the areas whose counts are published."""
+    quarter = quarter or data.quarter
+    found = [(code, figures.get(code, quarter.id, definition.id)) for code in data.areas]
+    pooled = [fig for _, fig in found if fig.counts_known]
+    average = None
+    if pooled:
+        share = pooled_mean([f.numerator for f in pooled], [f.denominator for f in pooled])
+        average = None if np.isnan(share) else 100 * share
+    areas = [
+        AreaComparison(
+            code, data.area_name(code), fig,
+            compare_with_comparator(fig.ci_lower if fig.shown else None,
+                                    fig.ci_upper if fig.shown else None,
+                                    average, definition.polarity),
+            code == data.home_area,
+        )
+        for code, fig in found
+    ]
+    shown = sorted((a for a in areas if a.figure.shown), key=lambda a: -(a.figure.value or 0))
+    hidden = [a for a in areas if not a.figure.shown]
+    return PartnerComparison(definition, quarter, average, len(pooled), shown + hidden)
+
+
+def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefinition,
+                  quarter: Quarter | None = None) -> Chart:
+    """Ordered bars with 95% intervals, coloured and labelled against the partner average."""
+    result = partner_comparison(data, figures, definition, quarter)
+    unit = definition.unit
+    ordered = list(reversed(result.areas))  # plotly draws the first category at the bottom
+
+    def label(area: AreaComparison) -> str:
+        name = plot_text(area.area_name)
+        name = f"<b>{name}</b>" if area.is_home else name
+        return name + (f" ({area.figure.symbol})" if area.figure.symbol else "")
+
+    labels = [label(a) for a in ordered]
+    values = [a.figure.value if a.figure.shown else None for a in ordered]
+    colours = [COMPARISON_COLOURS[a.comparison] for a in ordered]
+    bars = go.Bar(
+        x=values, y=labels, orientation="h", marker={"color": colours, "line": {"color": OUTLINE, "width": 1}},
+        error_x=_error(values, [a.figure.ci_lower for a in ordered], [a.figure.ci_upper for a in ordered]),
+        name=definition.name, showlegend=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+    )
+    shapes = []
+    # The figure and the comparison word sit in a column right of the plot, clear of the
+    # interval whiskers: the word, not the bar colour, says better/similar/worse.
+    annotations: list[dict[str, object]] = [
+        {"xref": "paper", "x": 1.01, "xanchor": "left", "y": label, "yref": "y",
+         "showarrow": False, "align": "left",
+         "text": (f"{format_number(a.figure.value, unit)} · {COMPARISON_BADGES[a.comparison].word}"
+                  if a.figure.shown else f"{a.figure.symbol}: not shown")}
+        for a, label in zip(ordered, labels, strict=True)
+    ]
+    if result.average is not None:
+        shapes.append({"type": "line", "x0": result.average, "x1": result.average, "yref": "paper",
+                       "y0": 0, "y1": 1, "line": {"color": OUTLINE, "width": 2, "dash": "dash"}})
+        annotations.append({"x": result.average, "y": 1, "yref": "paper", "yanchor": "bottom",
+                            "showarrow": False,
+                            "text": f"Partner average {format_number(result.average, unit)}"})
+    height = 120 + 44 * max(1, len(ordered))
+    figure = go.Figure([bars], base_layout(
+        height,
+        margin={"l": 170, "r": 150, "t": 40, "b": 48},
+        xaxis={"range": [0, 105] if unit == "%" else None, "gridcolor": GRID,
+               "linecolor": OUTLINE, "title": {"text": _value_axis_title(definition)},
+               **_axis_suffix(unit)},
+        yaxis={"type": "category", "automargin": True, "linecolor": OUTLINE},
+        shapes=shapes, annotations=annotations,
+    ))
+    rows = [
+        [a.area_name + (" (this report)" if a.is_home else ""),
+         format_value(a.figure.value, unit, a.figure.symbol),
+         format_interval(a.figure.ci_lower, a.figure.ci_upper, unit),
+         _count(a.figure.numerator) or (a.figure.symbol or ""),
+         _count(a.figure.denominator) or (a.figure.symbol or ""),
+         COMPARISON_BADGES[a.comparison].word]
+        for a in result.areas
+    ]
+    average_text = (format_number(result.average, unit) if result.average is not None
+                    else "not available")
+    order = ", ".join(f"{a.area_name} {format_value(a.figure.value, unit, a.figure.symbol)}"
+                      for a in result.areas)
+    alt = (f"Bar chart of {definition.name} by area for {result.quarter.short_label}, highest "
+           f"first: {order}. Partner average {average_text}.")
+    notes = [f"Partner average (all {result.pooled_areas} areas with published counts pooled: "
+             f"total numerator ÷ total denominator): {average_text}."]
+    return Chart(
+        id=f"partners-{definition.id}",
+        title=f"{definition.name}: partner areas, {result.quarter.short_label}",
+        figure=figure,
+        alt=alt,
+        table=DataTable(
+            f"{definition.name} by area, {result.quarter.short_label}",
+            ["Area", "Per cent", "95% interval", "Numerator", "Denominator",
+             "Against partner average"],
+            rows, [False, True, True, True, True, False],
+        ),
+        notes=notes,
+    )
+
+
+# --- equity ----------------------------------------------------------------------------------
+
+
+EQUITY_NOT_COMPARED = "Not compared: a figure is not shown"
+EQUITY_NO_DIFFERENCE = "No significant difference"
+EQUITY_BETTER = "Better for children placed out of area"
+EQUITY_WORSE = "Worse for children placed out of area"
+EQUITY_SHORT = {
+    EQUITY_NOT_COMPARED: "not compared",
+    EQUITY_NO_DIFFERENCE: "no significant gap",
+    EQUITY_BETTER: "▲ better out of area",
+    EQUITY_WORSE: "▼ worse out of area",
+}
+
+
+@dataclass(frozen=True)
+class EquityRow:
+    definition: KpiDefinition
+    in_area: Figure
+    out_of_area: Figure
+    gap: float | None  # out-of-area minus in-area, percentage points
+    lower: float | None
+    upper: float | None
+    finding: str
+
+
+def equity_rows(data: ReportData, figures: PublishedFigures) -> list[EquityRow]:
+    rows = []
+    for kpi_id in EQUITY_KPIS:
+        definition = kpi(kpi_id)
+        inside = figures.get(data.home_area, data.quarter.id, kpi_id, "placement:IN")
+        outside = figures.get(data.home_area, data.quarter.id, kpi_id, "placement:OUT")
+        if not (inside.counts_known and outside.counts_known):
+            rows.append(EquityRow(definition, inside, outside, None, None, None,
+                                  EQUITY_NOT_COMPARED))
+            continue
+        change = newcombe_difference(outside.numerator, outside.denominator,
+                                     inside.numerator, inside.denominator)
+        gap, lower, upper = 100 * change.difference, 100 * change.lower, 100 * change.upper
+        if not change.significant:
+            finding = EQUITY_NO_DIFFERENCE
+        elif (gap > 0) == (definition.polarity == "high"):
+            finding = EQUITY_BETTER
+        else:
+            finding = EQUITY_WORSE
+        rows.append(EquityRow(definition, inside, outside, gap, lower, upper, finding))
+    return rows
+
+
+def equity_chart(data: ReportData, figures: PublishedFigures) -> Chart:
+    """In-area against out-of-area, with intervals, for each timeliness KPI this quarter."""
+    rows = equity_rows(data, figures)
+    ordered = list(reversed(rows))
+    def label(row: EquityRow) -> str:
+        text = plot_text(f"{row.definition.id} {row.definition.name}")
+        hidden = [f"{where}: {fig.symbol}" for where, fig in
+                  (("in", row.in_area), ("out", row.out_of_area)) if fig.symbol]
+        text += f" ({', '.join(hidden)})" if hidden else ""
+        # The finding under each label: the chart states its conclusion in words.
+        return f"{text}<br><i>{EQUITY_SHORT[row.finding]}</i>"
+
+    labels = [label(r) for r in ordered]
+    traces = []
+    for name, attribute, colour, symbol in (
+        ("Placed in area", "in_area", IN_AREA_COLOUR, "circle"),
+        ("Placed out of area", "out_of_area", OUT_OF_AREA_COLOUR, "diamond"),
+    ):
+        figs = [getattr(r, attribute) for r in ordered]
+        values = [f.value if f.shown else None for f in figs]
+        traces.append(
+            go.Scatter(
+                x=values, y=labels, name=name, mode="markers",
+                marker={"color": colour, "symbol": symbol, "size": 11,
+                        "line": {"color": OUTLINE, "width": 1}},
+                error_x=_error(values, [f.ci_lower for f in figs], [f.ci_upper for f in figs]),
+                hovertemplate="%{y}: %{x:.1f}% — " + name + "<extra></extra>",
+                offsetgroup=attribute,
+                orientation="h",
+            )
+        )
+    figure = go.Figure(traces, base_layout(
+        120 + 52 * len(rows),
+        margin={"l": 290, "r": 24, "t": 48, "b": 48},
+        xaxis={"range": [0, 102], "ticksuffix": "%", "gridcolor": GRID, "linecolor": OUTLINE,
+               "title": {"text": "Per cent"}},
+        yaxis={"type": "category", "automargin": True, "gridcolor": GRID, "linecolor": OUTLINE},
+        scattermode="group",
+    ))
+    table_rows = [
+        [f"{r.definition.id} {r.definition.name}",
+         format_value(r.in_area.value, "%", r.in_area.symbol),
+         format_interval(r.in_area.ci_lower, r.in_area.ci_upper, "%"),
+         format_value(r.out_of_area.value, "%", r.out_of_area.symbol),
+         format_interval(r.out_of_area.ci_lower, r.out_of_area.ci_upper, "%"),
+         format_signed(r.gap, "%"),
+         format_signed_interval(r.lower, r.upper, "%"),
+         r.finding]
+        for r in rows
+    ]
+    significant = [r for r in rows if r.finding in (EQUITY_BETTER, EQUITY_WORSE)]
+    alt = (f"Dot chart comparing children placed in and out of area for {len(rows)} timeliness "
+           f"measures, {data.home_name}, {data.quarter.short_label}: ")
+    alt += (", ".join(f"{r.definition.name} {r.finding.lower()}" for r in significant)
+            if significant else "no significant difference in any measure shown")
+    return Chart(
+        id="equity",
+        title=f"Timeliness for children placed in and out of area, {data.quarter.short_label}",
+        figure=figure,
+        alt=alt + ".",
+        table=DataTable(
+            f"In-area and out-of-area timeliness, {data.home_name}, {data.quarter.short_label}",
+            ["Measure", "In area", "95% interval", "Out of area", "95% interval",
+             "Gap (out − in)", "95% interval of gap", "Finding"],
+            table_rows, [False, True, True, True, True, True, True, False],
+        ),
+        notes=["Gap: out-of-area minus in-area, in percentage points, with Newcombe's 95% "
+               "interval; significant when the interval excludes 0."],
+    )
+
+
+# --- delay reasons ---------------------------------------------------------------------------
+
+
+def delay_table(data: ReportData, quarters: list[Quarter]) -> pd.DataFrame:
+    """Home-area delay reasons by quarter (columns), controlled for the audience."""
+    home = data.delay_reasons[(data.delay_reasons["area_code"] == data.home_area)
+                              & (data.delay_reasons["quarter"].isin([q.id for q in quarters]))]
+    return controlled_delay_reasons(home, data.audience)
+
+
+def delay_chart(data: ReportData, quarters: list[Quarter]) -> Chart:
+    """Why IHAs were late or missing: each reason's count in this quarter and the four before."""
+    controlled = delay_table(data, quarters)
+    reasons = [r for r in dict.fromkeys(controlled["delay_reason"]) if r != DELAY_TOTAL]
+    latest = controlled[controlled["quarter"] == quarters[-1].id].set_index("delay_reason")
+
+    def sort_key(reason: str) -> float:
+        value = latest["periods"].get(reason) if reason in latest.index else None
+        return -(number_or_none(value) or 0)
+
+    reasons.sort(key=sort_key)
+    ordered = list(reversed(reasons))
+    cells = {(r["quarter"], r["delay_reason"]): r for r in controlled.to_dict("records")}
+    shades = ["#DCEAF5", "#A9CBE6", "#6FA6D2", "#2F7DBA", HOME_COLOUR]
+    shades = shades[-len(quarters):]
+    traces = []
+    for quarter, shade in zip(quarters, shades, strict=True):
+        values = []
+        texts = []
+        for reason in ordered:
+            cell = cells.get((quarter.id, reason))
+            # A hidden count is drawn as a zero-length bar labelled with its symbol, so that
+            # it cannot be mistaken for a true zero.
+            if cell is None:
+                values.append(0)
+                texts.append("x")
+            elif cell["suppressed"]:
+                values.append(0)
+                texts.append(SUPPRESSED)
+            else:
+                values.append(number_or_none(cell["periods"]))
+                texts.append("")
+        traces.append(
+            go.Bar(x=values, y=[plot_text(DELAY_REASON_LABELS.get(r, r)) for r in ordered],
+                   orientation="h", name=quarter.short_label, text=texts,
+                   textposition="outside", cliponaxis=False, textfont={"size": 11},
+                   marker={"color": shade, "line": {"color": OUTLINE, "width": 1}},
+                   customdata=[text or _count(value) or "0" for text, value in zip(texts, values, strict=True)],
+                   hovertemplate="%{y}, " + quarter.short_label + ": %{customdata}<extra></extra>")
+        )
+    figure = go.Figure(traces, base_layout(
+        140 + 26 * len(quarters) * max(1, len(ordered)) // 2,
+        margin={"l": 210, "r": 24, "t": 56, "b": 48},
+        barmode="group", bargap=0.25,
+        legend={"orientation": "h", "x": 0, "y": 1.01, "yanchor": "bottom", "traceorder": "normal"},
+        xaxis={"title": {"text": "Periods of care with a late or missing IHA"}, "gridcolor": GRID,
+               "linecolor": OUTLINE, "rangemode": "tozero"},
+        yaxis={"type": "category", "automargin": True, "linecolor": OUTLINE},
+    ))
+    rows = []
+    for reason in [*reasons, DELAY_TOTAL]:
+        label = "Total" if reason == DELAY_TOTAL else DELAY_REASON_LABELS.get(reason, reason)
+        row = [label]
+        for quarter in quarters:
+            cell = cells.get((quarter.id, reason))
+            if cell is None:
+                row.append("x")
+            elif cell["suppressed"]:
+                row.append(SUPPRESSED)
+            else:
+                row.append(_count(number_or_none(cell["periods"])) or "0")
+        rows.append(row)
+    top = [DELAY_REASON_LABELS.get(r, r) for r in reasons[:3]]
+    alt = (f"Grouped bar chart of the reasons initial health assessments were late or missing for "
+           f"{data.home_name}, {quarters[0].short_label} to {quarters[-1].short_label}; the most "
+           f"common reasons this quarter: {', '.join(top) or 'none recorded'}.")
+    return Chart(
+        id="delays",
+        title=f"Why initial health assessments were late or missing, {quarters[0].short_label} "
+              f"to {quarters[-1].short_label}",
+        figure=figure,
+        alt=alt,
+        table=DataTable(
+            f"Late or missing IHAs by delay reason, {data.home_name}",
+            ["Reason", *[q.short_label for q in quarters]],
+            rows,
+        ),
+    )

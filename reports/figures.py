@@ -1,0 +1,85 @@
+"""Looking up published figures: one area, quarter, KPI and breakdown at a time.
+
+The kpis frame is indexed once; every section of the report and the workbook asks it for
+figures, so a suppressed figure is suppressed everywhere it appears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from reports.formatting import number_or_none, symbol_for
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A published figure; ``symbol`` (c, z or x) stands in for a value that is not shown."""
+
+    value: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    numerator: float | None
+    denominator: float | None
+    target: float | None
+    symbol: str | None
+    as_at: Any = None
+
+    @property
+    def shown(self) -> bool:
+        return self.symbol is None and self.value is not None
+
+    @property
+    def counts_known(self) -> bool:
+        """x and n are published, as a rate needs for a significance test."""
+        return (
+            self.shown
+            and self.numerator is not None
+            and self.denominator is not None
+            and self.denominator > 0
+        )
+
+
+MISSING = Figure(None, None, None, None, None, None, "x")
+
+
+def figure_from_row(row: Any) -> Figure:
+    symbol = symbol_for(row)
+    get = row.get
+
+    def shown(column: str) -> float | None:
+        return None if symbol else number_or_none(get(column))
+
+    return Figure(
+        value=shown("value"),
+        ci_lower=shown("ci_lower"),
+        ci_upper=shown("ci_upper"),
+        numerator=shown("numerator"),
+        denominator=shown("denominator"),
+        target=number_or_none(get("target")),
+        symbol=symbol,
+        as_at=get("as_at"),
+    )
+
+
+class PublishedFigures:
+    """The kpis frame indexed by (area, quarter, KPI, breakdown)."""
+
+    def __init__(self, kpis: pd.DataFrame) -> None:
+        self._rows: dict[tuple[str, str, str, str], Figure] = {}
+        for row in kpis.to_dict("records"):
+            key = (
+                str(row["area_code"]),
+                str(row["quarter"]),
+                str(row["kpi_id"]),
+                str(row["breakdown"]),
+            )
+            self._rows[key] = figure_from_row(row)
+
+    def get(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> Figure:
+        return self._rows.get((area, quarter, kpi_id, breakdown), MISSING)
+
+    def has(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> bool:
+        return (area, quarter, kpi_id, breakdown) in self._rows

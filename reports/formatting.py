@@ -1,0 +1,143 @@
+"""How figures are written for readers: units, DfE symbols, natural frequencies.
+
+One module so that the HTML report, its data tables and the workbook never disagree on
+how a figure or a gap is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from pipelines.quarters import Quarter
+
+# DfE symbols (KPIS.md, "Disclosure control").
+SUPPRESSED = "c"  # a count of 1–5, or a figure hidden to protect one
+NOT_APPLICABLE = "z"  # e.g. a rate with no one in its cohort
+NOT_AVAILABLE = "x"  # no figure for that area and period
+SYMBOL_MEANINGS = {
+    SUPPRESSED: "suppressed: fewer than 6 children (1 to 5), or hidden so that such a "
+    "figure cannot be worked out from the others",
+    NOT_APPLICABLE: "not applicable: no one was in the measure's cohort",
+    NOT_AVAILABLE: "not available: no data for this area and period",
+}
+MINUS = "\u2212"  # a real minus sign reads better than a hyphen and screen readers say it
+RANGE_DASH = "\u2013"
+
+
+def number_or_none(value: Any) -> float | None:
+    """A plain float, or None for pandas' missing markers (NA, NaN, None, NaT)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def symbol_for(row: Any) -> str | None:
+    """The DfE symbol that stands in for a row's value, or None when the value is shown.
+
+    ``row`` is a kpis.csv row (mapping or namedtuple) or None when there is no row.
+    """
+    if row is None:
+        return NOT_AVAILABLE
+    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    if bool(get("suppressed", False)):
+        return SUPPRESSED
+    if number_or_none(get("value")) is not None:
+        return None
+    denominator = number_or_none(get("denominator"))
+    if denominator == 0:
+        return NOT_APPLICABLE
+    return NOT_AVAILABLE
+
+
+def format_number(value: float | None, unit: str, with_unit: bool = True) -> str:
+    """70.0%, 20.5 days, 17; a missing value gives an empty string."""
+    if value is None:
+        return ""
+    if unit == "%":
+        return f"{value:.1f}%" if with_unit else f"{value:.1f}"
+    if unit == "days":
+        text = f"{value:.1f}".removesuffix(".0")
+        # A no-break space keeps "20 days" on one line in narrow table cells.
+        return f"{text}\u00a0{'day' if value == 1 else 'days'}" if with_unit else text
+    return f"{value:,.0f}"
+
+
+def format_value(value: float | None, unit: str, symbol: str | None) -> str:
+    """The figure as published: the DfE symbol when there is one."""
+    return symbol if symbol else format_number(value, unit)
+
+
+def format_interval(lower: float | None, upper: float | None, unit: str) -> str:
+    if lower is None or upper is None:
+        return ""
+    return f"{format_number(lower, unit, False)}{RANGE_DASH}{format_number(upper, unit, False)}"
+
+
+def format_signed(value: float | None, unit: str) -> str:
+    """A change: +5.0 points, −3 days, +2. Percentages change by percentage points."""
+    if value is None:
+        return ""
+    sign = "+" if value > 0 else (MINUS if value < 0 else "")
+    magnitude = abs(value)
+    if unit == "%":
+        return f"{sign}{magnitude:.1f} points"
+    if unit == "days":
+        word = "day" if magnitude == 1 else "days"
+        return f"{sign}{f'{magnitude:.1f}'.removesuffix('.0')}\u00a0{word}"
+    return f"{sign}{magnitude:,.0f}"
+
+
+def format_signed_interval(lower: float | None, upper: float | None, unit: str) -> str:
+    """The interval of a change, e.g. "−29.1 to +9.5" (points for rates)."""
+    if lower is None or upper is None:
+        return ""
+
+    def bare(value: float) -> str:
+        sign = "+" if value > 0 else (MINUS if value < 0 else "")
+        return f"{sign}{abs(value):.0f}" if unit == "count" else f"{sign}{abs(value):.1f}"
+
+    return f"{bare(lower)} to {bare(upper)}"
+
+
+def _half_up(value: float) -> int:
+    """Rounding as people do it (6.5 → 7), not Python's round-half-to-even."""
+    return math.floor(value + 0.5)
+
+
+def natural_frequencies(now: float, before: float | None = None) -> tuple[str, str | None]:
+    """Percentages as "7 in 10" — or "71 in 100" when tenths would hide the difference.
+
+    Tenths are used when they are honest: both figures at least 5% from 0 and 100 and
+    rounding to different tenths (or being equal). Otherwise hundredths.
+    """
+    values = [now] if before is None else [now, before]
+    tenths = [_half_up(value / 10) for value in values]
+    hundredths = [_half_up(value) for value in values]
+    fine_enough = all(5 <= value <= 95 for value in values)
+    distinct = before is None or tenths[0] != tenths[1] or hundredths[0] == hundredths[1]
+    if fine_enough and distinct:
+        words = [f"{tenth} in 10" for tenth in tenths]
+    else:
+        words = [f"{hundredth} in 100" for hundredth in hundredths]
+    return words[0], (words[1] if before is not None else None)
+
+
+def period_label(period: object) -> str:
+    """ "Q2 2024/25" for a quarter id; any other period (e.g. "2023-24") as it is."""
+    try:
+        return Quarter.parse(str(period)).short_label
+    except ValueError:
+        return str(period)
+
+
+def plural(count: float, one: str, many: str) -> str:
+    return one if round(count) == 1 else many

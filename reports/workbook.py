@@ -1,0 +1,532 @@
+"""The analyst workbook: every published figure as real numbers and dates, with native charts.
+
+Analysts lift these tables into their own packs, so numbers are numbers (never text with a
+% sign), dates are dates, and suppressed or missing figures are the DfE symbols ``c``,
+``z`` and ``x`` as text. Every text cell goes through ``reports.xlsx_safe.set_cell`` so that
+a name beginning with ``=`` is shown, never evaluated.
+
+To open in Excel and LibreOffice without a repair prompt the workbook avoids what commonly
+triggers one: sheet names over 31 characters or with ``[]:*?/\\``, user-defined names,
+tables (ListObjects) and merged cells; conditional formats are plain formula rules.
+
+Sheets: Contents, Summary, one per KPI family (IHA … OOA), Chart data (what the charts
+plot), Delay reasons, Definitions, Data quality.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+)
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.atomic import write_atomic
+from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from reports.charts import DELAY_REASON_LABELS
+from reports.data import ReportData
+from reports.figures import Figure, PublishedFigures
+from reports.formatting import (
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SUPPRESSED,
+    SYMBOL_MEANINGS,
+    number_or_none,
+    symbol_for,
+)
+from reports.headlines import build_headlines, published_target, target_status
+from reports.palette import BAD_DARK, GOOD_DARK, HOME_COLOUR, TARGET_COLOUR
+from reports.suppression import DELAY_TOTAL, controlled_delay_reasons
+from reports.targets_info import target_info
+from reports.xlsx_safe import set_cell
+
+TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4
+FIRST_DATA_ROW = HEADER_ROW + 1
+PERCENT_FORMAT = "0.0"
+DAYS_FORMAT = "0.0"
+COUNT_FORMAT = "0"
+DATE_FORMAT = "yyyy-mm-dd"
+VALUE_FORMATS = {"%": PERCENT_FORMAT, "days": DAYS_FORMAT, "count": COUNT_FORMAT}
+INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
+
+TITLE_FONT = Font(bold=True, size=14)
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor=GOOD_DARK.lstrip("#"))
+HEADER_BORDER = Border(bottom=Side(style="medium", color="1F1F1F"))
+LINK_FONT = Font(color="00577F", underline="single")
+WRAP = Alignment(wrap_text=True, vertical="top")
+RIGHT = Alignment(horizontal="right")
+SYMBOLS = (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE)
+# Conditional formats: light fills with dark text (contrast well above 4.5:1); the Status
+# column says the same in words, so colour is never the only cue.
+MET_FILL = PatternFill("solid", fgColor="D2E6F3", bgColor="D2E6F3")
+MISSED_FILL = PatternFill("solid", fgColor="F8DCCB", bgColor="F8DCCB")
+MET_FONT = Font(color=GOOD_DARK.lstrip("#"), bold=True)
+MISSED_FONT = Font(color=BAD_DARK.lstrip("#"), bold=True)
+
+FAMILY_COLUMNS = [
+    ("Area code", 11), ("Area name", 22), ("Quarter", 11), ("KPI id", 8), ("KPI name", 34),
+    ("Breakdown", 18), ("Numerator", 11), ("Denominator", 12), ("Value", 9),
+    ("95% CI lower", 12), ("95% CI upper", 12), ("Unit", 7), ("Polarity", 9), ("Target", 8),
+    ("Status", 15), ("Suppressed", 11), ("As at", 11),
+]  # fmt: skip
+BREAKDOWN_ORDER = [
+    "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
+    "age:0-4", "age:5-9", "age:10-15", "age:16+",
+]  # fmt: skip
+
+
+def sheet_title(name: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = INVALID_SHEET_CHARACTERS.sub(" ", name).strip().strip("'")
+    return cleaned[:31] or "Sheet"
+
+
+def _write(ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None,
+           font: Font | None = None) -> None:
+    """Every cell is written here: text through set_cell, numbers and dates with formats."""
+    cell = ws.cell(row=row, column=column)
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+        value = None
+    if isinstance(value, pd.Timestamp):
+        value = value.date()
+    set_cell(cell, value)
+    if isinstance(value, str) and value in SYMBOLS:
+        cell.alignment = RIGHT  # a symbol stands in a number's place
+    if number_format and isinstance(value, int | float | date | datetime) and not isinstance(value, bool):
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+
+
+def _title(ws: Worksheet, title: str, note: str) -> None:
+    _write(ws, TITLE_ROW, 1, title, font=TITLE_FONT)
+    _write(ws, NOTE_ROW, 1, note)
+
+
+def _header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEADER_ROW) -> None:
+    for index, (name, width) in enumerate(columns, start=1):
+        _write(ws, row, index, name, font=HEADER_FONT)
+        cell = ws.cell(row=row, column=index)
+        cell.fill = HEADER_FILL
+        cell.border = HEADER_BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _table_finish(ws: Worksheet, columns: int, last_row: int) -> None:
+    """Frozen header, filter over the table, printable landscape on one page wide."""
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
+    last = max(last_row, HEADER_ROW)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(columns)}{last}"
+    _print_setup(ws)
+
+
+def _print_setup(ws: Worksheet) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+
+def _figure_values(figure: Figure) -> tuple[Any, Any, Any, Any, Any]:
+    """Numerator, denominator, value and interval as numbers, or the symbol as text."""
+    if figure.symbol:
+        symbol = figure.symbol
+        # A rate over no one: its counts are real zeros, its value is not applicable.
+        if symbol == NOT_APPLICABLE:
+            return figure.numerator, figure.denominator, symbol, symbol, symbol
+        return symbol, symbol, symbol, symbol, symbol
+    return figure.numerator, figure.denominator, figure.value, figure.ci_lower, figure.ci_upper
+
+
+def _status_word(value: Any, target: float | None, polarity: str, symbol: str | None) -> str:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return target_status(number, target, polarity, symbol).word
+
+
+def _add_target_formats(ws: Worksheet, value_range: str, first_cell: str, target: str,
+                        polarity: str) -> None:
+    """Met/missed fills by polarity; text (c, z, x) and blank targets are never coloured."""
+    known = f"ISNUMBER({first_cell}),ISNUMBER({target})"
+    met = (f"AND({known},OR(AND({polarity}=\"high\",{first_cell}>={target}),"
+           f"AND({polarity}=\"low\",{first_cell}<={target})))")
+    missed = (f"AND({known},OR(AND({polarity}=\"high\",{first_cell}<{target}),"
+              f"AND({polarity}=\"low\",{first_cell}>{target})))")
+    ws.conditional_formatting.add(value_range, FormulaRule(formula=[met], fill=MET_FILL, font=MET_FONT))
+    ws.conditional_formatting.add(value_range, FormulaRule(formula=[missed], fill=MISSED_FILL, font=MISSED_FONT))
+
+
+# --- sheets ------------------------------------------------------------------------------
+
+
+def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) -> None:
+    _title(ws, f"Health of children in care: {data.home_name}, {data.quarter.label}",
+           "Analyst workbook. Figures as published for the audience below; numbers are "
+           "numbers, dates are dates, and c / z / x mark figures not shown.")
+    _write(ws, HEADER_ROW, 1, "Sheet", font=Font(bold=True))
+    _write(ws, HEADER_ROW, 2, "What it holds", font=Font(bold=True))
+    row = FIRST_DATA_ROW
+    for name, description in sheets:
+        _write(ws, row, 1, name, font=LINK_FONT)
+        # An internal link: a location in this workbook, no external relationship.
+        ws.cell(row=row, column=1).hyperlink = Hyperlink(
+            ref=ws.cell(row=row, column=1).coordinate, location=f"'{name}'!A1", display=name
+        )
+        _write(ws, row, 2, description)
+        row += 1
+    row += 1
+    _write(ws, row, 1, "About this workbook", font=Font(bold=True))
+    row += 1
+    details: list[tuple[str, Any]] = [
+        ("Area", f"{data.home_name} ({data.home_area})"),
+        ("Quarter", data.quarter.label),
+        ("Partner areas", ", ".join(data.area_name(c) for c in data.partner_areas) or "none"),
+        ("Audience", data.audience + (" (small numbers suppressed)" if data.suppress
+                                      else " (UNSUPPRESSED: not for publication)")),
+        ("Data as at", data.as_at.get(data.home_area)),
+        *[(str(key), str(value)) for key, value in data.run_metadata.items()],
+    ]
+    for key, value in details:
+        _write(ws, row, 1, key)
+        _write(ws, row, 2, value, DATE_FORMAT)
+        ws.cell(row=row, column=2).alignment = Alignment(horizontal="left")
+        row += 1
+    row += 1
+    _write(ws, row, 1, "Symbols", font=Font(bold=True))
+    row += 1
+    for symbol in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE):
+        _write(ws, row, 1, symbol)
+        _write(ws, row, 2, SYMBOL_MEANINGS[symbol])
+        row += 1
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 100
+    _print_setup(ws)
+
+
+def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
+    quarters = data.trend_quarters(8) or [data.quarter]
+    _title(ws, f"Summary: {data.home_name}, every KPI by quarter",
+           "Values: per cent for rates, days for medians, a number for counts. Shaded against "
+           "the target by polarity (Status says the same in words).")
+    columns = [("KPI id", 8), ("KPI name", 36), ("Unit", 7), ("Polarity", 9), ("Target", 8)]
+    columns += [(q.short_label, 11) for q in quarters]
+    columns += [("Status this quarter", 18), ("Since last quarter", 22), ("Since a year ago", 22)]
+    _header(ws, columns)
+    headlines = {h.kpi.id: h for h in build_headlines(data, figures)}
+    row = FIRST_DATA_ROW
+    for definition in KPIS:
+        headline = headlines[definition.id]
+        number_format = VALUE_FORMATS[definition.unit]
+        _write(ws, row, 1, definition.id)
+        _write(ws, row, 2, definition.name)
+        _write(ws, row, 3, definition.unit)
+        _write(ws, row, 4, definition.polarity)
+        _write(ws, row, 5, headline.target.value, number_format)
+        for offset, quarter in enumerate(quarters):
+            figure = figures.get(data.home_area, quarter.id, definition.id)
+            _write(ws, row, 6 + offset, figure.symbol or figure.value, number_format)
+        status_column = 6 + len(quarters)
+        _write(ws, row, status_column, headline.status.word)
+        _write(ws, row, status_column + 1, headline.last_quarter.badge.word)
+        _write(ws, row, status_column + 2, headline.year_ago.badge.word)
+        row += 1
+    last_row = row - 1
+    first_value = f"{get_column_letter(6)}{FIRST_DATA_ROW}"
+    last_value = f"{get_column_letter(5 + len(quarters))}{last_row}"
+    _add_target_formats(ws, f"{first_value}:{last_value}", first_value,
+                        f"$E{FIRST_DATA_ROW}", f"$D{FIRST_DATA_ROW}")
+    _table_finish(ws, len(columns), last_row)
+
+
+def _family_rows(data: ReportData, family: str) -> pd.DataFrame:
+    ids = [definition.id for definition in KPIS if definition.family == family]
+    rows = data.kpis[data.kpis["kpi_id"].isin(ids) & data.kpis["area_code"].isin(data.areas)]
+    area_order = {code: index for index, code in enumerate(data.areas)}
+    kpi_order = {kpi_id: index for index, kpi_id in enumerate(ids)}
+    breakdown_order = {b: index for index, b in enumerate(BREAKDOWN_ORDER)}
+    return rows.assign(
+        _area=rows["area_code"].map(area_order),
+        _kpi=rows["kpi_id"].map(kpi_order),
+        _breakdown=rows["breakdown"].map(breakdown_order).fillna(len(BREAKDOWN_ORDER)),
+    ).sort_values(["_kpi", "_area", "quarter", "_breakdown", "breakdown"])
+
+
+def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> int:
+    rows = _family_rows(data, family)
+    _title(ws, f"{title}: every area, quarter and breakdown",
+           "Numerator, denominator, value and 95% interval are numbers; c, z and x mark "
+           "figures not shown. Use the filters to pick an area, quarter or breakdown.")
+    _header(ws, FAMILY_COLUMNS)
+    row = FIRST_DATA_ROW
+    for record in rows.to_dict("records"):
+        unit = str(record["unit"])
+        number_format = VALUE_FORMATS.get(unit, PERCENT_FORMAT)
+        symbol = symbol_for(record)
+        figure = Figure(
+            *(None if symbol else _number(record[c]) for c in
+              ("value", "ci_lower", "ci_upper", "numerator", "denominator")),
+            target=_number(record["target"]), symbol=symbol,
+        )
+        numerator, denominator, value, lower, upper = _figure_values(figure)
+        values: list[tuple[Any, str | None]] = [
+            (record["area_code"], None), (record["area_name"], None),
+            (record["quarter"], None), (record["kpi_id"], None), (record["kpi_name"], None),
+            (record["breakdown"], None), (numerator, COUNT_FORMAT),
+            (denominator, COUNT_FORMAT), (value, number_format), (lower, number_format),
+            (upper, number_format), (unit, None), (record["polarity"], None),
+            (figure.target, number_format),
+            (_status_word(value, figure.target, str(record["polarity"]), symbol), None),
+            ("yes" if bool(record["suppressed"]) else "no", None),
+            (_as_date(record["as_at"]), DATE_FORMAT),
+        ]
+        for column, (cell_value, number_format_) in enumerate(values, start=1):
+            _write(ws, row, column, cell_value, number_format_)
+        row += 1
+    last_row = row - 1
+    if last_row >= FIRST_DATA_ROW:
+        _add_target_formats(ws, f"I{FIRST_DATA_ROW}:I{last_row}", f"I{FIRST_DATA_ROW}",
+                            f"$N{FIRST_DATA_ROW}", f"$M{FIRST_DATA_ROW}")
+    _table_finish(ws, len(FAMILY_COLUMNS), last_row)
+    return last_row
+
+
+def _number(value: Any) -> float | None:
+    return number_or_none(value)
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or (not isinstance(value, date) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _chart_data(ws: Worksheet, data: ReportData,
+                figures: PublishedFigures) -> dict[str, tuple[int, int]]:
+    """Per KPI: the home area's value and target by quarter (blank where not shown).
+
+    Returns each KPI's first and last data row; the family sheets' charts plot them.
+    """
+    quarters = data.trend_quarters(8) or [data.quarter]
+    _title(ws, f"Chart data: {data.home_name}, the series the KPI charts plot",
+           "Figures not shown (c, z, x) are blank here so that charts leave a gap rather than "
+           "plot a zero; the family sheets show the symbols.")
+    columns = [("KPI id", 8), ("Quarter", 12), ("Value", 10), ("Target", 10),
+               ("95% CI lower", 12), ("95% CI upper", 12), ("Shown as", 10)]
+    _header(ws, columns)
+    spans: dict[str, tuple[int, int]] = {}
+    row = FIRST_DATA_ROW
+    for definition in KPIS:
+        number_format = VALUE_FORMATS[definition.unit]
+        first = row
+        for quarter in quarters:
+            figure = figures.get(data.home_area, quarter.id, definition.id)
+            _write(ws, row, 1, definition.id)
+            _write(ws, row, 2, quarter.short_label)
+            _write(ws, row, 3, figure.value if figure.shown else None, number_format)
+            target = figure.target if definition.polarity != "context" else None
+            _write(ws, row, 4, target, number_format)
+            _write(ws, row, 5, figure.ci_lower, number_format)
+            _write(ws, row, 6, figure.ci_upper, number_format)
+            _write(ws, row, 7, figure.symbol or "value")
+            row += 1
+        spans[definition.id] = (first, row - 1)
+    _table_finish(ws, len(columns), row - 1)
+    return spans
+
+
+def _chart_title(text: str) -> Title:
+    """A chart title in 11 pt bold: the default 14 pt crowds out a small chart's plot area."""
+    properties = CharacterProperties(sz=1100, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=properties),
+                          r=[RegularTextRun(rPr=properties, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
+
+
+def _line_chart(definition: KpiDefinition, data_sheet: Worksheet, first: int, last: int,
+                home_name: str) -> LineChart:
+    chart = LineChart()
+    chart.title = _chart_title(f"{definition.id} {definition.name}")
+    chart.y_axis.title = {"%": "Per cent", "days": "Days (median)", "count": "Number"}[definition.unit]
+    chart.x_axis.title = "Quarter"
+    chart.height = 8
+    chart.width = 17
+    # Without these openpyxl marks the axes deleted and Excel draws none.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.number_format = "0"
+    chart.y_axis.scaling.min = 0
+    if definition.unit == "%":
+        chart.y_axis.scaling.max = 100
+    chart.display_blanks = "gap"
+    chart.add_data(Reference(data_sheet, min_col=3, min_row=first, max_row=last), titles_from_data=False)
+    series = chart.series[0]
+    series.graphicalProperties.line.solidFill = HOME_COLOUR.lstrip("#")
+    series.graphicalProperties.line.width = 28575  # 2.25 pt
+    series.marker.symbol = "circle"
+    series.marker.size = 6
+    series.marker.graphicalProperties.solidFill = HOME_COLOUR.lstrip("#")
+    series.marker.graphicalProperties.line.solidFill = HOME_COLOUR.lstrip("#")
+    series.smooth = False
+    series.tx = SeriesLabel(v=home_name)
+    if definition.polarity != "context":
+        chart.add_data(Reference(data_sheet, min_col=4, min_row=first, max_row=last), titles_from_data=False)
+        target = chart.series[1]
+        target.tx = SeriesLabel(v="Target")
+        target.graphicalProperties.line.solidFill = TARGET_COLOUR.lstrip("#")
+        target.graphicalProperties.line.dashStyle = "dash"
+        target.graphicalProperties.line.width = 19050
+        target.marker.symbol = "none"
+        target.smooth = False
+    chart.set_categories(Reference(data_sheet, min_col=2, min_row=first, max_row=last))
+    chart.legend.position = "b"
+    return chart
+
+
+def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
+    controlled = controlled_delay_reasons(
+        data.delay_reasons[data.delay_reasons["area_code"].isin(data.areas)], data.audience
+    )
+    _title(ws, "Late or missing IHAs by delay reason",
+           "Periods of care whose IHA was late or missing, by the reason recorded; 'all' is the "
+           "total. Suppression as for the KPIs (c = 1 to 5, or hidden to protect one).")
+    columns = [("Area code", 11), ("Area name", 22), ("Quarter", 11), ("Reason code", 20),
+               ("Reason", 30), ("Periods of care", 14)]
+    _header(ws, columns)
+    area_order = {code: index for index, code in enumerate(data.areas)}
+    controlled = controlled.assign(
+        _area=controlled["area_code"].map(area_order),
+        _total=controlled["delay_reason"].eq(DELAY_TOTAL),
+    ).sort_values(["_area", "quarter", "_total", "delay_reason"])
+    row = FIRST_DATA_ROW
+    for record in controlled.to_dict("records"):
+        reason = str(record["delay_reason"])
+        count = SUPPRESSED if record["suppressed"] else _number(record["periods"])
+        values = [record["area_code"], data.area_name(record["area_code"]), record["quarter"],
+                  reason, "Total" if reason == DELAY_TOTAL else DELAY_REASON_LABELS.get(reason, reason),
+                  int(count) if isinstance(count, float) else count]
+        for column, value in enumerate(values, start=1):
+            _write(ws, row, column, value, COUNT_FORMAT)
+        row += 1
+    _table_finish(ws, len(columns), row - 1)
+
+
+def _definitions(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
+    _title(ws, "Definitions", "Every KPI as KPIS.md defines it; targets as published.")
+    columns = [("KPI id", 8), ("Name", 34), ("Family", 26), ("Unit", 7), ("Polarity", 9),
+               ("Reference date", 14), ("Definition", 80), ("Target", 8), ("Target source", 50),
+               ("Local target", 11), ("SQL file", 40)]
+    _header(ws, columns)
+    row = FIRST_DATA_ROW
+    for definition in KPIS:
+        figure = figures.get(data.home_area, data.quarter.id, definition.id)
+        info = target_info(data, definition.id, published_target(data.kpis, definition.id, figure))
+        local = "" if info.local is None else ("yes" if info.local else "no")
+        values = [definition.id, definition.name, FAMILIES[definition.family], definition.unit,
+                  definition.polarity, definition.reference_date, definition.definition,
+                  info.value, info.source, local, definition.sql_file]
+        for column, value in enumerate(values, start=1):
+            _write(ws, row, column, value, VALUE_FORMATS[definition.unit])
+            ws.cell(row=row, column=column).alignment = WRAP
+        row += 1
+    _table_finish(ws, len(columns), row - 1)
+
+
+def _quality(ws: Worksheet, data: ReportData) -> None:
+    _title(ws, "Data quality: files received, rows accepted and quarantined",
+           "Every input row is accepted or quarantined (see the validation report for why); "
+           "a refused file could not be used at all.")
+    columns = [("Area code", 11), ("Area name", 22), ("As at", 11), ("File", 26), ("Table", 20),
+               ("Rows in", 10), ("Rows accepted", 13), ("Rows quarantined", 15),
+               ("Share accepted (%)", 16), ("Status", 10), ("Message", 60)]
+    _header(ws, columns)
+    summary = data.validation_summary[data.validation_summary["area_code"].isin(data.areas)]
+    area_order = {code: index for index, code in enumerate(data.areas)}
+    summary = summary.assign(_area=summary["area_code"].map(area_order)).sort_values(
+        ["_area", "as_at", "file"]
+    )
+    row = FIRST_DATA_ROW
+    for record in summary.to_dict("records"):
+        rows_in = int(record["rows_in"])
+        accepted = int(record["rows_accepted"])
+        message = record.get("message")
+        values: list[tuple[Any, str | None]] = [
+            (record["area_code"], None), (data.area_name(record["area_code"]), None),
+            (_as_date(record["as_at"]), DATE_FORMAT), (record["file"], None),
+            (record["table"], None), (rows_in, COUNT_FORMAT), (accepted, COUNT_FORMAT),
+            (int(record["rows_quarantined"]), COUNT_FORMAT),
+            (100 * accepted / rows_in if rows_in else NOT_APPLICABLE, PERCENT_FORMAT),
+            (record["status"], None),
+            ("" if message is None or pd.isna(message) else str(message), None),
+        ]
+        for column, (value, number_format) in enumerate(values, start=1):
+            _write(ws, row, column, value if value != "" else None, number_format)
+        row += 1
+    _table_finish(ws, len(columns), row - 1)
+
+
+def build_workbook(data: ReportData) -> Workbook:
+    """The workbook in memory (``write_workbook`` saves it)."""
+    figures = PublishedFigures(data.kpis)
+    book = Workbook()
+    contents = book.active
+    contents.title = "Contents"
+    family_names = {code: sheet_title(code) for code in FAMILIES}
+    sheet_list: list[tuple[str, str]] = [
+        ("Summary", f"Every KPI for {data.home_name} by quarter, with status against target"),
+        *[(family_names[code], f"{title}: all areas, quarters and breakdowns, with charts")
+          for code, title in FAMILIES.items()],
+        ("Chart data", "The series the charts plot (home area, by quarter)"),
+        ("Delay reasons", "Late or missing IHAs by delay reason, by area and quarter"),
+        ("Definitions", "KPI definitions, units, polarity and targets"),
+        ("Data quality", "Rows accepted and quarantined per file; extract dates"),
+    ]
+    summary = book.create_sheet("Summary")
+    family_sheets = {code: book.create_sheet(family_names[code]) for code in FAMILIES}
+    chart_sheet = book.create_sheet("Chart data")
+    delay_sheet = book.create_sheet("Delay reasons")
+    definitions = book.create_sheet("Definitions")
+    quality = book.create_sheet("Data quality")
+
+    _contents(contents, data, sheet_list)
+    _summary(summary, data, figures)
+    spans = _chart_data(chart_sheet, data, figures)
+    for code, title in FAMILIES.items():
+        ws = family_sheets[code]
+        _family_sheet(ws, data, code, title)
+        anchor_row = HEADER_ROW
+        for definition in (d for d in KPIS if d.family == code):
+            first, last = spans[definition.id]
+            chart = _line_chart(definition, chart_sheet, first, last, data.home_name)
+            ws.add_chart(chart, f"{get_column_letter(len(FAMILY_COLUMNS) + 2)}{anchor_row}")
+            anchor_row += 17
+    _delay_sheet(delay_sheet, data)
+    _definitions(definitions, data, figures)
+    _quality(quality, data)
+    for ws in book.worksheets:
+        ws.sheet_view.zoomScale = 100
+    return book
+
+
+def write_workbook(data: ReportData, out_path: Path) -> Path:
+    """Write the analyst workbook for ``data.quarter`` to ``out_path`` (atomically)."""
+    book = build_workbook(data)
+    return write_atomic(Path(out_path), lambda path: book.save(path))

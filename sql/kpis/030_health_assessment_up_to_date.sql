@@ -1,0 +1,20 @@
+-- HA01 Health assessment up to date (KPIS.md; the DfE OC2 measure), as fact rows (see
+-- 010_iha.sql).
+--
+-- Cohort: staging.looked_after_12_months (looked after at qe, not on V3/V4, current period
+-- began on or before qe − 12 months, no V3/V4 episode in (qe − 12 months, qe]).
+-- hit: a completed IHA or RHA dated in (qe − 12 months, qe]. Reference date: qe.
+CREATE OR REPLACE VIEW staging.kpi_facts_ha AS
+WITH assessed AS (
+    SELECT DISTINCT c.child_key, c.qe
+    FROM staging.looked_after_12_months AS c
+    JOIN staging.completed_assessments AS a
+      ON a.child_key = c.child_key
+     AND a.completed_date > c.window_start
+     AND a.completed_date <= c.qe
+)
+SELECT c.area_code, c.quarter_id AS quarter, 'HA01' AS kpi_id, c.child_key, c.qe AS ref_date,
+       c.placement, c.age_band, a.child_key IS NOT NULL AS hit, CAST(NULL AS DOUBLE) AS measure
+FROM staging.looked_after_12_months AS c
+LEFT JOIN assessed AS a
+  ON a.child_key = c.child_key AND a.qe = c.qe;

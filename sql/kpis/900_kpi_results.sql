@@ -1,0 +1,108 @@
+-- marts.kpi_results: one row per area × quarter × KPI × breakdown (docs/architecture.md
+-- "KPI results"), unsuppressed, without intervals (pipelines.stats adds those).
+--
+-- The KPI models define one fact row per cohort member (the views staging.kpi_facts_*, so
+-- that a figure can be traced to the children behind it), already classified by placement
+-- location and age band on its reference date. They are counted here:
+--   rates  (unit %)     numerator = members with hit, denominator = members,
+--                       value = 100 · numerator / denominator (NULL when denominator is 0)
+--   counts (unit count) numerator = value = members, denominator NULL
+--   medians (unit days) numerator NULL, denominator = number of values, value = median
+--                       (NULL when there are no values; DuckDB's median averages the two
+--                       middle values of an even count)
+-- Every breakdown row exists for every area (staging.extracts), quarter and KPI, zero
+-- where a cell is empty, so tables have a stable shape. Each member falls in exactly one
+-- placement cell and one age cell, so the cells of each breakdown sum to 'all'.
+CREATE OR REPLACE TABLE marts.kpi_results AS
+WITH facts AS NOT MATERIALIZED (
+    SELECT * FROM staging.kpi_facts_iha
+    UNION ALL SELECT * FROM staging.kpi_facts_rha
+    UNION ALL SELECT * FROM staging.kpi_facts_ha
+    UNION ALL SELECT * FROM staging.kpi_facts_gp
+    UNION ALL SELECT * FROM staging.kpi_facts_camhs
+    UNION ALL SELECT * FROM staging.kpi_facts_sdq
+    UNION ALL SELECT * FROM staging.kpi_facts_ooa
+),
+-- Counts at the finest grain once; the breakdown cells are sums of these.
+finest AS (
+    SELECT area_code, quarter, kpi_id, placement, age_band,
+           count(*) AS members, count_if(hit) AS hits
+    FROM facts
+    GROUP BY area_code, quarter, kpi_id, placement, age_band
+),
+counted AS (
+    SELECT
+        area_code, quarter, kpi_id,
+        CASE
+            WHEN grouping(placement) = 0 THEN 'placement:' || placement
+            WHEN grouping(age_band) = 0 THEN 'age:' || age_band
+            ELSE 'all'
+        END AS breakdown,
+        sum(members) AS members,
+        sum(hits) AS hits
+    FROM finest
+    GROUP BY GROUPING SETS (
+        (area_code, quarter, kpi_id),
+        (area_code, quarter, kpi_id, placement),
+        (area_code, quarter, kpi_id, age_band)
+    )
+),
+-- Medians need the values themselves (only the median KPIs have a measure).
+medians AS (
+    SELECT
+        area_code, quarter, kpi_id,
+        CASE
+            WHEN grouping(placement) = 0 THEN 'placement:' || placement
+            WHEN grouping(age_band) = 0 THEN 'age:' || age_band
+            ELSE 'all'
+        END AS breakdown,
+        count(*) AS n_values,
+        median(measure) AS median_value
+    FROM facts
+    WHERE measure IS NOT NULL
+    GROUP BY GROUPING SETS (
+        (area_code, quarter, kpi_id),
+        (area_code, quarter, kpi_id, placement),
+        (area_code, quarter, kpi_id, age_band)
+    )
+),
+breakdowns AS (
+    SELECT * FROM (VALUES
+        ('all'), ('placement:IN'), ('placement:OUT'), ('placement:UNKNOWN'),
+        ('age:0-4'), ('age:5-9'), ('age:10-15'), ('age:16+')
+    ) AS b(breakdown)
+),
+grid AS (
+    SELECT x.area_code, x.as_at, q.quarter_id AS quarter, k.kpi_id, k.unit, b.breakdown
+    FROM staging.extracts AS x
+    CROSS JOIN staging.quarters AS q
+    CROSS JOIN staging.kpi_catalogue AS k
+    CROSS JOIN breakdowns AS b
+)
+SELECT
+    g.area_code,
+    g.quarter,
+    g.kpi_id,
+    g.breakdown,
+    CAST(CASE g.unit
+        WHEN '%' THEN coalesce(c.hits, 0)
+        WHEN 'count' THEN coalesce(c.members, 0)
+    END AS BIGINT) AS numerator,
+    CAST(CASE g.unit
+        WHEN '%' THEN coalesce(c.members, 0)
+        WHEN 'days' THEN coalesce(m.n_values, 0)
+    END AS BIGINT) AS denominator,
+    CAST(CASE g.unit
+        WHEN '%' THEN 100.0 * coalesce(c.hits, 0) / nullif(c.members, 0)
+        WHEN 'count' THEN coalesce(c.members, 0)
+        WHEN 'days' THEN m.median_value
+    END AS DOUBLE) AS value,
+    g.as_at
+FROM grid AS g
+LEFT JOIN counted AS c
+  ON c.area_code = g.area_code AND c.quarter = g.quarter
+ AND c.kpi_id = g.kpi_id AND c.breakdown = g.breakdown
+LEFT JOIN medians AS m
+  ON m.area_code = g.area_code AND m.quarter = g.quarter
+ AND m.kpi_id = g.kpi_id AND m.breakdown = g.breakdown
+ORDER BY g.area_code, g.quarter, g.kpi_id, g.breakdown;

@@ -1,0 +1,20 @@
+-- Placement location on a date, for the placement breakdown of every KPI (KPIS.md
+-- "Breakdowns"): the placement_area_code of the episode covering the date, compared with
+-- the responsible area (the extract's area_code):
+--   IN       placed in the responsible area
+--   OUT      placed in another area
+--   UNKNOWN  placement area blank, or no episode covers the date
+-- A view: staging.child_on_date materialises it together with the snapshot.
+CREATE OR REPLACE VIEW staging.placement_on_date AS
+SELECT
+    r.child_key,
+    r.ref_date,
+    CASE
+        WHEN l.placement_area_code IS NULL THEN 'UNKNOWN'
+        WHEN l.placement_area_code = upper(trim(c.area_code)) THEN 'IN'
+        ELSE 'OUT'
+    END AS placement
+FROM staging.reference_dates AS r
+JOIN staging.children AS c ON c.child_key = r.child_key
+LEFT JOIN staging.looked_after_on_date AS l
+  ON l.child_key = r.child_key AND l.ref_date = r.ref_date;

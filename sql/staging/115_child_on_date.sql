@@ -1,0 +1,33 @@
+-- A child on a reference date, in one row: what every KPI model needs to pick its cohort
+-- and to break it down (the snapshot, placement and age models materialised together, so
+-- that each KPI needs one join for all three).
+--
+-- looked_after   an episode covers the date (staging.looked_after_on_date)
+-- short_break    that episode has legal status V3/V4 (excluded from every snapshot cohort)
+-- period_start   start of the period of care the episode belongs to
+-- placement      IN / OUT / UNKNOWN (staging.placement_on_date)
+-- age, age_band  completed years on the date (staging.age_on_date)
+CREATE OR REPLACE TABLE staging.child_on_date AS
+SELECT
+    r.child_key,
+    c.area_code,
+    c.child_id,
+    r.ref_date,
+    l.child_key IS NOT NULL AS looked_after,
+    coalesce(l.short_break, false) AS short_break,
+    l.period_seq,
+    l.period_start,
+    l.legal_status,
+    l.placement_area_code,
+    l.placement_distance_miles,
+    p.placement,
+    a.age,
+    a.age_band
+FROM staging.reference_dates AS r
+JOIN staging.children AS c ON c.child_key = r.child_key
+JOIN staging.placement_on_date AS p
+  ON p.child_key = r.child_key AND p.ref_date = r.ref_date
+JOIN staging.age_on_date AS a
+  ON a.child_key = r.child_key AND a.ref_date = r.ref_date
+LEFT JOIN staging.looked_after_on_date AS l
+  ON l.child_key = r.child_key AND l.ref_date = r.ref_date;
