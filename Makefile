@@ -25,8 +25,8 @@ test-tools:
 	@bash scripts/install-test-tools.sh
 
 ui: $(STAMP)
-	mkdir -p .dagster_home
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+	@mkdir -p .dagster_home && cp config/dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

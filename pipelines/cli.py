@@ -8,12 +8,17 @@ or a validation failure that blocks, 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES})
+# Row-level problems the demo plants so its validation reports show what an analyst would meet;
+# none refuses a file, so the demo runs through.
+DEMO_FAULTS = ("bad_code", "impossible_date", "duplicate_id", "orphan", "future_date", "sdq_out_of_range")
 
 
 class _Progress:
@@ -42,6 +47,15 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be a whole number of at least 1")
     return value
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not '{text}'") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="print or write the validation rule catalogue")
     rules.add_argument("--out", type=Path, help="write the catalogue as CSV to this file")
+    backfill = commands.add_parser("backfill", help="materialise the Dagster assets for a range of quarters")
+    backfill.add_argument("--from", dest="first", type=_quarter, required=True, help="first quarter, e.g. 2024-25-Q3")
+    backfill.add_argument("--to", dest="last", type=_quarter, required=True, help="last quarter")
+    backfill.add_argument("--extracts", type=Path, help="extracts root")
+    backfill.add_argument("--out", type=Path, help="output folder")
+    backfill.add_argument("--audience", choices=["board", "internal"])
+    backfill.add_argument("--config", type=Path, help="YAML settings file")
+
     pack = commands.add_parser("export-pack", help="write one area's published KPIs as a KPI pack for partners")
     pack.add_argument("--out", type=Path, required=True, help="the pack file to write (.parquet)")
     pack.add_argument("--area", help="ONS code of the area (default: the only or home area of the results)")
@@ -92,6 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     revisions.add_argument("--out", type=Path, default=Path("out"), help="output folder holding warehouse.duckdb")
     revisions.add_argument("--warehouse", type=Path, help="the warehouse file (default <out>/warehouse.duckdb)")
     revisions.add_argument("--csv", type=Path, help="also write the list as CSV to this file")
+
+    audit = commands.add_parser("audit-disclosure",
+                                help="check the board outputs in a folder for small numbers (exit 1 on a finding)")
+    audit.add_argument("folder", type=Path, help="an output folder (kpis.csv, reports, workbooks)")
+
+    purge = commands.add_parser("purge", help="delete child-level rows of extracts older than the retention period")
+    purge.add_argument("--older-than-years", type=_positive, required=True, metavar="N",
+                       help="purge extracts whose as-at date is more than N years ago")
+    purge.add_argument("--out", type=Path, default=Path("out"), help="output folder holding warehouse.duckdb")
+    purge.add_argument("--warehouse", type=Path, help="the warehouse file (default <out>/warehouse.duckdb)")
+    purge.add_argument("--as-of", type=_iso_date, help="the date the period is counted back from (default today)")
+    purge.add_argument("--dry-run", action="store_true", help="say what would be purged; change nothing")
     return parser
 
 
@@ -118,15 +152,21 @@ def _demo(args: argparse.Namespace, progress: _Progress) -> int:
 
     extracts = args.out / "extracts"
     progress(f"synthesising {args.areas} areas × {args.quarters} quarters into {extracts}")
-    manifest = generate(extracts, areas=args.areas, quarters=args.quarters, children=args.children, seed=args.seed)
-    progress(f"wrote {len(manifest.files)} extract files")
+    manifest = generate(extracts, areas=args.areas, quarters=args.quarters, children=args.children,
+                        seed=args.seed, faults=DEMO_FAULTS)
+    progress(f"wrote {len(manifest.files)} extract files, with {len(manifest.faults)} planted data problems "
+             "for the validation report to find")
     settings = load_settings(None, environ={}, extracts_dir=extracts, out_dir=args.out)
     result = run_refresh(settings, progress)
     _print_written(result.files)
     board = [p for p in result.files if p.name.startswith("report-") and p.suffix == ".html"]
     if board:
         print(f"\nOpen the board report: {board[0].resolve()}")
-    return EXIT_OK if result.ok else EXIT_DATA
+    from pipelines.audit_disclosure import audit_outputs, format_result
+
+    audit = audit_outputs(args.out)
+    print(f"\nDisclosure audit of {args.out}:\n{format_result(audit)}")
+    return EXIT_OK if result.ok and audit.ok else EXIT_DATA
 
 
 def _validate(args: argparse.Namespace, progress: _Progress) -> int:
@@ -164,6 +204,22 @@ def _rules(args: argparse.Namespace, progress: _Progress) -> int:
         print(args.out)
     else:
         print(catalogue.to_string(index=False))
+    return EXIT_OK
+
+
+def _backfill(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.backfill import backfill
+    from pipelines.config import load_settings
+
+    settings = load_settings(args.config, extracts_dir=args.extracts, out_dir=args.out, audience=args.audience)
+    if args.last < args.first:
+        print("error: --to must not be before --from", file=sys.stderr)
+        return EXIT_USAGE
+    failed = backfill(settings, args.first, args.last, progress)
+    if failed:
+        print(f"{len(failed)} quarter(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_DATA
+    print(f"Backfilled {args.first} to {args.last}: reports in {settings.out_dir}")
     return EXIT_OK
 
 
@@ -205,16 +261,44 @@ def _revisions(args: argparse.Namespace, progress: _Progress) -> int:
     return EXIT_OK
 
 
+def _audit_disclosure(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.audit_disclosure import audit_outputs, format_result
+
+    if not args.folder.is_dir():
+        print(f"error: {args.folder} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    progress(f"auditing the board outputs in {args.folder} for small numbers")
+    result = audit_outputs(args.folder)
+    print(format_result(result))
+    return EXIT_OK if result.ok else EXIT_DATA
+
+
+def _purge(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.retention import describe, purge_warehouse
+
+    warehouse = args.warehouse or args.out / "warehouse.duckdb"
+    progress(f"purging extracts older than {args.older_than_years} year(s) from {warehouse}")
+    report = purge_warehouse(warehouse, args.older_than_years, args.as_of, dry_run=args.dry_run)
+    print(describe(report))
+    return EXIT_OK
+
+
 def _print_written(files: Sequence[Path]) -> None:
-    if files:
-        print("Wrote:")
-        for path in files:
-            print(f"  {path}")
+    """The reports first, then the rest; per-extract validation reports are counted, not listed."""
+    if not files:
+        return
+    validation = [p for p in files if p.name.startswith("validation-")]
+    others = [p for p in files if p not in validation]
+    print("Wrote:")
+    for path in sorted(others, key=lambda p: (not p.name.startswith(("report-", "partners-")), p.name)):
+        print(f"  {path}")
+    if validation:
+        print(f"  {len(validation)} validation reports: {validation[0].parent}/validation-<area>-<as_at>.html/.xlsx")
 
 
 COMMANDS = {
     "demo": _demo, "run": _run, "validate": _validate, "synth": _synth, "rules": _rules, "revisions": _revisions,
-    "export-pack": _export_pack,
+    "export-pack": _export_pack, "backfill": _backfill, "audit-disclosure": _audit_disclosure, "purge": _purge,
 }
 
 
@@ -232,6 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, UserFacingError):
             print(f"error: {error}", file=sys.stderr)
             return error.exit_code
+        if isinstance(error, OSError) and error.errno in _WRITE_ERRNOS:
+            # The disk filled up or became read-only part-way (preflight checks before the run).
+            where = f" {error.filename}" if error.filename else ""
+            print(f"error: cannot write{where} ({error.strerror}). Free some space or fix the folder's "
+                  "permissions, then rerun with the same extracts: every output is written whole or "
+                  "not at all, and each extract is loaded in one transaction.", file=sys.stderr)
+            return EXIT_DATA
         raise
 
 

@@ -165,6 +165,8 @@ def _chosen_extracts(con: duckdb.DuckDBPyConnection, extracts: pd.DataFrame | No
                 f"extracts names more than one as-at extract for {', '.join(duplicated)}"
             )
     chosen["as_at"] = [_as_date(pd.Timestamp(value)) for value in chosen["as_at"]]
+    if chosen["as_at"].isna().any():
+        raise ValueError("extracts has an area without an as_at date")
     chosen["nation"] = [nation_of(code) for code in chosen["area_code"]]
     return chosen.sort_values("area_code").reset_index(drop=True)
 

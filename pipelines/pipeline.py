@@ -185,7 +185,12 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
         kpis=published,
         audience=settings.audience,
         delay_reasons=con.execute("SELECT * FROM marts.iha_delay_reasons").df(),
-        monthly=con.execute("SELECT * FROM marts.monthly_timeliness").df(),
+        # The SPC charts cover the trend window (up to 24 months to the report quarter's end):
+        # months before it describe a service that no longer exists.
+        monthly=con.execute(
+            "SELECT * FROM marts.monthly_timeliness WHERE month >= ? AND month <= ? ORDER BY ALL",
+            [quarter.shift(-(settings.trend_quarters - 1)).start, quarter.end],
+        ).df(),
         validation_summary=con.execute("SELECT * FROM audit.validation_summary ORDER BY ALL").df(),
         as_at={**{area: pd.Timestamp(day).date() for area, day in published.groupby("area_code")["as_at"].max().items()},
                **report_as_at(extracts)},
@@ -196,22 +201,42 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
     )
 
 
-def write_reports(data, out_dir: Path) -> list[Path]:
+def write_reports(data, settings: Settings) -> list[Path]:
+    """The board report and workbook for the home area; the partner comparison for its group."""
+    from pipelines.partners import load_partner_groups
     from reports.board import render_board_report
+    from reports.partners import (
+        choose_partner_group,
+        prepare_partner_report,
+        render_partners_report,
+    )
+    from reports.partners_workbook import write_partners_workbook
     from reports.workbook import write_workbook
 
-    quarter_id = data.quarter.id
-    return [
-        render_board_report(data, Path(out_dir) / f"report-{quarter_id}.html"),
-        write_workbook(data, Path(out_dir) / f"report-{quarter_id}.xlsx"),
+    out_dir, quarter = Path(settings.out_dir), data.quarter
+    files = [
+        render_board_report(data, out_dir / f"report-{quarter.id}.html"),
+        write_workbook(data, out_dir / f"report-{quarter.id}.xlsx"),
     ]
+    groups = load_partner_groups(settings.partner_groups_file)
+    group = choose_partner_group(data.kpis, quarter, data.home_area, groups)
+    partner_report = prepare_partner_report(data.kpis, quarter, group, audience=settings.audience, as_at=data.as_at,
+                                            run_metadata=data.run_metadata, groups=groups)
+    files.append(render_partners_report(None, quarter, group, out_dir / f"partners-{quarter.id}.html",
+                                        report=partner_report))
+    files.append(write_partners_workbook(None, quarter, group, out_dir / f"partners-{quarter.id}.xlsx",
+                                         report=partner_report))
+    return files
 
 
 def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
     """The whole quarterly refresh: ingest → validate → stage → KPIs → reports."""
     from pipelines.outputs import write_kpi_files
+    from pipelines.preflight import preflight
     from pipelines.warehouse import accepted_extracts, connect
 
+    # An unwritable folder or a full disk is refused before anything is written.
+    preflight(settings)
     result = RunResult(settings=settings)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     with connect(settings.warehouse) as con:
@@ -232,7 +257,7 @@ def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
         compared = with_partner_packs(result.kpis, settings, progress)
         progress(f"rendering reports for {result.quarter.label}")
         data = build_report_data(con, compared, settings, result.quarter, extracts)
-        result.files += write_reports(data, settings.out_dir)
+        result.files += write_reports(data, settings)
     result.files.append(settings.warehouse)
     progress("done")
     return result

@@ -47,7 +47,9 @@ def _open(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
         if "lock" in str(error).lower():
             raise WarehouseError(
                 f"the warehouse {path} is in use by another lac-health run or the Dagster UI; "
-                "wait for that run to finish (DuckDB allows one writer at a time) and try again"
+                "wait for that run to finish (DuckDB allows one writer at a time) and try again. "
+                "If no other run is using it, move the file aside and rerun `lac-health run` "
+                "with the same extracts to rebuild it"
             ) from None
         raise WarehouseError(f"cannot open the warehouse {path}: {error}. {REBUILD_ADVICE}") from None
     except duckdb.Error as error:
@@ -60,28 +62,49 @@ REBUILD_ADVICE = (
 )
 
 
+def _failure(path: Path | str, error: duckdb.Error) -> WarehouseError | None:
+    """A warehouse that opened but fails when read or written (a file cut short, a damaged
+    block, a full disk) as a message saying what to do; None for any other error (a bug)."""
+    text = str(error).splitlines()[0]
+    if "No space left" in text:
+        return WarehouseError(
+            f"the disk holding the warehouse {path} is full ({text}). Free some space and rerun "
+            "with the same extracts: each extract is loaded in one transaction, so none is half-loaded"
+        )
+    if isinstance(error, duckdb.IOException) or "Corrupt database" in text or "checksum" in text:
+        return WarehouseError(f"the warehouse {path} is damaged ({text}). {REBUILD_ADVICE}")
+    return None
+
+
+@contextmanager
+def _closing(path: Path | str, con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        yield con
+    except duckdb.Error as error:
+        failure = _failure(path, error)
+        if failure is None:
+            raise
+        raise failure from None
+    finally:
+        con.close()
+
+
 @contextmanager
 def open_existing(path: Path | str, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a warehouse that must already exist (for commands that only read it)."""
     if not Path(path).is_file():
         raise WarehouseError(f"no warehouse at {path}: run `lac-health run` first, or give --warehouse")
-    con = _open(path, read_only)
-    try:
+    with _closing(path, _open(path, read_only)) as con:
         yield con
-    finally:
-        con.close()
 
 
 @contextmanager
 def connect(path: Path | str = ":memory:", read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (creating its schema when writable) and close it afterwards."""
-    con = _open(path, read_only)
-    try:
+    with _closing(path, _open(path, read_only)) as con:
         if not read_only:
             create_schema(con)
         yield con
-    finally:
-        con.close()
 
 
 def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, frame_columns: list[str]) -> None:

@@ -132,15 +132,15 @@ def base_layout(height: int, **extra: object) -> dict[str, object]:
     return layout
 
 
-def _axis_suffix(unit: str) -> dict[str, object]:
+def axis_suffix(unit: str) -> dict[str, object]:
     return {"ticksuffix": "%"} if unit == "%" else {}
 
 
-def _value_axis_title(definition: KpiDefinition) -> str:
+def value_axis_title(definition: KpiDefinition) -> str:
     return {"%": "Per cent", "days": "Days (median)", "count": "Number"}[definition.unit]
 
 
-def _error(values: list[float | None], lows: list[float | None],
+def error_bars(values: list[float | None], lows: list[float | None],
            highs: list[float | None]) -> dict[str, object] | None:
     if not any(low is not None for low in lows):
         return None
@@ -166,7 +166,7 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         go.Scatter(
             x=labels, y=values, name=plot_text(data.home_name), mode="lines+markers",
             line={"color": HOME_COLOUR, "width": 2.5}, marker={"size": 8, "color": HOME_COLOUR},
-            error_y=_error(values, [f.ci_lower for f in shown], [f.ci_upper for f in shown]),
+            error_y=error_bars(values, [f.ci_lower for f in shown], [f.ci_upper for f in shown]),
             connectgaps=False,
             hovertemplate="%{x}: %{y:.1f}" + ("%" if unit == "%" else "") + "<extra></extra>",
         )
@@ -190,8 +190,8 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         320,
         xaxis={"type": "category", "gridcolor": GRID, "linecolor": OUTLINE, "tickangle": 0,
                "tickfont": {"size": 11}},
-        yaxis={"title": {"text": _value_axis_title(definition)}, "gridcolor": GRID,
-               "linecolor": OUTLINE, "rangemode": "tozero", **_axis_suffix(unit)},
+        yaxis={"title": {"text": value_axis_title(definition)}, "gridcolor": GRID,
+               "linecolor": OUTLINE, "rangemode": "tozero", **axis_suffix(unit)},
     ))
     rows = []
     for quarter, fig in zip(quarters, shown, strict=True):
@@ -452,7 +452,7 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
     colours = [COMPARISON_COLOURS[a.comparison] for a in ordered]
     bars = go.Bar(
         x=values, y=labels, orientation="h", marker={"color": colours, "line": {"color": OUTLINE, "width": 1}},
-        error_x=_error(values, [a.figure.ci_lower for a in ordered], [a.figure.ci_upper for a in ordered]),
+        error_x=error_bars(values, [a.figure.ci_lower for a in ordered], [a.figure.ci_upper for a in ordered]),
         name=definition.name, showlegend=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
     )
     shapes = []
@@ -476,8 +476,8 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
         height,
         margin={"l": 170, "r": 150, "t": 40, "b": 48},
         xaxis={"range": [0, 105] if unit == "%" else None, "gridcolor": GRID,
-               "linecolor": OUTLINE, "title": {"text": _value_axis_title(definition)},
-               **_axis_suffix(unit)},
+               "linecolor": OUTLINE, "title": {"text": value_axis_title(definition)},
+               **axis_suffix(unit)},
         yaxis={"type": "category", "automargin": True, "linecolor": OUTLINE},
         shapes=shapes, annotations=annotations,
     ))
@@ -587,7 +587,7 @@ def equity_chart(data: ReportData, figures: PublishedFigures) -> Chart:
                 x=values, y=labels, name=name, mode="markers",
                 marker={"color": colour, "symbol": symbol, "size": 11,
                         "line": {"color": OUTLINE, "width": 1}},
-                error_x=_error(values, [f.ci_lower for f in figs], [f.ci_upper for f in figs]),
+                error_x=error_bars(values, [f.ci_lower for f in figs], [f.ci_upper for f in figs]),
                 hovertemplate="%{y}: %{x:.1f}% — " + name + "<extra></extra>",
                 offsetgroup=attribute,
                 orientation="h",

@@ -33,12 +33,14 @@ from openpyxl.drawing.text import (
     RegularTextRun,
 )
 from openpyxl.formatting.rule import FormulaRule
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
+from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
@@ -99,7 +101,7 @@ def sheet_title(name: str) -> str:
     return cleaned[:31] or "Sheet"
 
 
-def _write(ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None,
+def write_cell(ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None,
            font: Font | None = None) -> None:
     """Every cell is written here: text through set_cell, numbers and dates with formats."""
     cell = ws.cell(row=row, column=column)
@@ -116,14 +118,14 @@ def _write(ws: Worksheet, row: int, column: int, value: Any, number_format: str 
         cell.font = font
 
 
-def _title(ws: Worksheet, title: str, note: str) -> None:
-    _write(ws, TITLE_ROW, 1, title, font=TITLE_FONT)
-    _write(ws, NOTE_ROW, 1, note)
+def write_title(ws: Worksheet, title: str, note: str) -> None:
+    write_cell(ws, TITLE_ROW, 1, title, font=TITLE_FONT)
+    write_cell(ws, NOTE_ROW, 1, note)
 
 
-def _header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEADER_ROW) -> None:
+def write_header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEADER_ROW) -> None:
     for index, (name, width) in enumerate(columns, start=1):
-        _write(ws, row, index, name, font=HEADER_FONT)
+        write_cell(ws, row, index, name, font=HEADER_FONT)
         cell = ws.cell(row=row, column=index)
         cell.fill = HEADER_FILL
         cell.border = HEADER_BORDER
@@ -131,15 +133,15 @@ def _header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEADER_R
         ws.column_dimensions[get_column_letter(index)].width = width
 
 
-def _table_finish(ws: Worksheet, columns: int, last_row: int) -> None:
+def finish_table(ws: Worksheet, columns: int, last_row: int) -> None:
     """Frozen header, filter over the table, printable landscape on one page wide."""
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
     last = max(last_row, HEADER_ROW)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(columns)}{last}"
-    _print_setup(ws)
+    print_setup(ws)
 
 
-def _print_setup(ws: Worksheet) -> None:
+def print_setup(ws: Worksheet) -> None:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -147,7 +149,7 @@ def _print_setup(ws: Worksheet) -> None:
     ws.page_setup.fitToHeight = 0
 
 
-def _figure_values(figure: Figure) -> tuple[Any, Any, Any, Any, Any]:
+def figure_values(figure: Figure) -> tuple[Any, Any, Any, Any, Any]:
     """Numerator, denominator, value and interval as numbers, or the symbol as text."""
     if figure.symbol:
         symbol = figure.symbol
@@ -179,22 +181,22 @@ def _add_target_formats(ws: Worksheet, value_range: str, first_cell: str, target
 
 
 def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) -> None:
-    _title(ws, f"Health of children in care: {data.home_name}, {data.quarter.label}",
+    write_title(ws, f"Health of children in care: {data.home_name}, {data.quarter.label}",
            "Analyst workbook. Figures as published for the audience below; numbers are "
            "numbers, dates are dates, and c / z / x mark figures not shown.")
-    _write(ws, HEADER_ROW, 1, "Sheet", font=Font(bold=True))
-    _write(ws, HEADER_ROW, 2, "What it holds", font=Font(bold=True))
+    write_cell(ws, HEADER_ROW, 1, "Sheet", font=Font(bold=True))
+    write_cell(ws, HEADER_ROW, 2, "What it holds", font=Font(bold=True))
     row = FIRST_DATA_ROW
     for name, description in sheets:
-        _write(ws, row, 1, name, font=LINK_FONT)
+        write_cell(ws, row, 1, name, font=LINK_FONT)
         # An internal link: a location in this workbook, no external relationship.
         ws.cell(row=row, column=1).hyperlink = Hyperlink(
             ref=ws.cell(row=row, column=1).coordinate, location=f"'{name}'!A1", display=name
         )
-        _write(ws, row, 2, description)
+        write_cell(ws, row, 2, description)
         row += 1
     row += 1
-    _write(ws, row, 1, "About this workbook", font=Font(bold=True))
+    write_cell(ws, row, 1, "About this workbook", font=Font(bold=True))
     row += 1
     details: list[tuple[str, Any]] = [
         ("Area", f"{data.home_name} ({data.home_area})"),
@@ -206,55 +208,55 @@ def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) ->
         *[(str(key), str(value)) for key, value in data.run_metadata.items()],
     ]
     for key, value in details:
-        _write(ws, row, 1, key)
-        _write(ws, row, 2, value, DATE_FORMAT)
+        write_cell(ws, row, 1, key)
+        write_cell(ws, row, 2, value, DATE_FORMAT)
         ws.cell(row=row, column=2).alignment = Alignment(horizontal="left")
         row += 1
     row += 1
-    _write(ws, row, 1, "Symbols", font=Font(bold=True))
+    write_cell(ws, row, 1, "Symbols", font=Font(bold=True))
     row += 1
     for symbol in (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE):
-        _write(ws, row, 1, symbol)
-        _write(ws, row, 2, SYMBOL_MEANINGS[symbol])
+        write_cell(ws, row, 1, symbol)
+        write_cell(ws, row, 2, SYMBOL_MEANINGS[symbol])
         row += 1
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 100
-    _print_setup(ws)
+    print_setup(ws)
 
 
 def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
     quarters = data.trend_quarters(8) or [data.quarter]
-    _title(ws, f"Summary: {data.home_name}, every KPI by quarter",
+    write_title(ws, f"Summary: {data.home_name}, every KPI by quarter",
            "Values: per cent for rates, days for medians, a number for counts. Shaded against "
            "the target by polarity (Status says the same in words).")
     columns = [("KPI id", 8), ("KPI name", 36), ("Unit", 7), ("Polarity", 9), ("Target", 8)]
     columns += [(q.short_label, 11) for q in quarters]
     columns += [("Status this quarter", 18), ("Since last quarter", 22), ("Since a year ago", 22)]
-    _header(ws, columns)
+    write_header(ws, columns)
     headlines = {h.kpi.id: h for h in build_headlines(data, figures)}
     row = FIRST_DATA_ROW
     for definition in KPIS:
         headline = headlines[definition.id]
         number_format = VALUE_FORMATS[definition.unit]
-        _write(ws, row, 1, definition.id)
-        _write(ws, row, 2, definition.name)
-        _write(ws, row, 3, definition.unit)
-        _write(ws, row, 4, definition.polarity)
-        _write(ws, row, 5, headline.target.value, number_format)
+        write_cell(ws, row, 1, definition.id)
+        write_cell(ws, row, 2, definition.name)
+        write_cell(ws, row, 3, definition.unit)
+        write_cell(ws, row, 4, definition.polarity)
+        write_cell(ws, row, 5, headline.target.value, number_format)
         for offset, quarter in enumerate(quarters):
             figure = figures.get(data.home_area, quarter.id, definition.id)
-            _write(ws, row, 6 + offset, figure.symbol or figure.value, number_format)
+            write_cell(ws, row, 6 + offset, figure.symbol or figure.value, number_format)
         status_column = 6 + len(quarters)
-        _write(ws, row, status_column, headline.status.word)
-        _write(ws, row, status_column + 1, headline.last_quarter.badge.word)
-        _write(ws, row, status_column + 2, headline.year_ago.badge.word)
+        write_cell(ws, row, status_column, headline.status.word)
+        write_cell(ws, row, status_column + 1, headline.last_quarter.badge.word)
+        write_cell(ws, row, status_column + 2, headline.year_ago.badge.word)
         row += 1
     last_row = row - 1
     first_value = f"{get_column_letter(6)}{FIRST_DATA_ROW}"
     last_value = f"{get_column_letter(5 + len(quarters))}{last_row}"
     _add_target_formats(ws, f"{first_value}:{last_value}", first_value,
                         f"$E{FIRST_DATA_ROW}", f"$D{FIRST_DATA_ROW}")
-    _table_finish(ws, len(columns), last_row)
+    finish_table(ws, len(columns), last_row)
 
 
 def _family_rows(data: ReportData, family: str) -> pd.DataFrame:
@@ -272,10 +274,10 @@ def _family_rows(data: ReportData, family: str) -> pd.DataFrame:
 
 def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> int:
     rows = _family_rows(data, family)
-    _title(ws, f"{title}: every area, quarter and breakdown",
+    write_title(ws, f"{title}: every area, quarter and breakdown",
            "Numerator, denominator, value and 95% interval are numbers; c, z and x mark "
            "figures not shown. Use the filters to pick an area, quarter or breakdown.")
-    _header(ws, FAMILY_COLUMNS)
+    write_header(ws, FAMILY_COLUMNS)
     row = FIRST_DATA_ROW
     for record in rows.to_dict("records"):
         unit = str(record["unit"])
@@ -286,7 +288,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
               ("value", "ci_lower", "ci_upper", "numerator", "denominator")),
             target=_number(record["target"]), symbol=symbol,
         )
-        numerator, denominator, value, lower, upper = _figure_values(figure)
+        numerator, denominator, value, lower, upper = figure_values(figure)
         values: list[tuple[Any, str | None]] = [
             (record["area_code"], None), (record["area_name"], None),
             (record["quarter"], None), (record["kpi_id"], None), (record["kpi_name"], None),
@@ -299,13 +301,13 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
             (_as_date(record["as_at"]), DATE_FORMAT),
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
-            _write(ws, row, column, cell_value, number_format_)
+            write_cell(ws, row, column, cell_value, number_format_)
         row += 1
     last_row = row - 1
     if last_row >= FIRST_DATA_ROW:
         _add_target_formats(ws, f"I{FIRST_DATA_ROW}:I{last_row}", f"I{FIRST_DATA_ROW}",
                             f"$N{FIRST_DATA_ROW}", f"$M{FIRST_DATA_ROW}")
-    _table_finish(ws, len(FAMILY_COLUMNS), last_row)
+    finish_table(ws, len(FAMILY_COLUMNS), last_row)
     return last_row
 
 
@@ -326,12 +328,12 @@ def _chart_data(ws: Worksheet, data: ReportData,
     Returns each KPI's first and last data row; the family sheets' charts plot them.
     """
     quarters = data.trend_quarters(8) or [data.quarter]
-    _title(ws, f"Chart data: {data.home_name}, the series the KPI charts plot",
+    write_title(ws, f"Chart data: {data.home_name}, the series the KPI charts plot",
            "Figures not shown (c, z, x) are blank here so that charts leave a gap rather than "
            "plot a zero; the family sheets show the symbols.")
     columns = [("KPI id", 8), ("Quarter", 12), ("Value", 10), ("Target", 10),
                ("95% CI lower", 12), ("95% CI upper", 12), ("Shown as", 10)]
-    _header(ws, columns)
+    write_header(ws, columns)
     spans: dict[str, tuple[int, int]] = {}
     row = FIRST_DATA_ROW
     for definition in KPIS:
@@ -339,17 +341,17 @@ def _chart_data(ws: Worksheet, data: ReportData,
         first = row
         for quarter in quarters:
             figure = figures.get(data.home_area, quarter.id, definition.id)
-            _write(ws, row, 1, definition.id)
-            _write(ws, row, 2, quarter.short_label)
-            _write(ws, row, 3, figure.value if figure.shown else None, number_format)
+            write_cell(ws, row, 1, definition.id)
+            write_cell(ws, row, 2, quarter.short_label)
+            write_cell(ws, row, 3, figure.value if figure.shown else None, number_format)
             target = figure.target if definition.polarity != "context" else None
-            _write(ws, row, 4, target, number_format)
-            _write(ws, row, 5, figure.ci_lower, number_format)
-            _write(ws, row, 6, figure.ci_upper, number_format)
-            _write(ws, row, 7, figure.symbol or "value")
+            write_cell(ws, row, 4, target, number_format)
+            write_cell(ws, row, 5, figure.ci_lower, number_format)
+            write_cell(ws, row, 6, figure.ci_upper, number_format)
+            write_cell(ws, row, 7, figure.symbol or "value")
             row += 1
         spans[definition.id] = (first, row - 1)
-    _table_finish(ws, len(columns), row - 1)
+    finish_table(ws, len(columns), row - 1)
     return spans
 
 
@@ -405,12 +407,12 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
     controlled = controlled_delay_reasons(
         data.delay_reasons[data.delay_reasons["area_code"].isin(data.areas)], data.audience
     )
-    _title(ws, "Late or missing IHAs by delay reason",
+    write_title(ws, "Late or missing IHAs by delay reason",
            "Periods of care whose IHA was late or missing, by the reason recorded; 'all' is the "
            "total. Suppression as for the KPIs (c = 1 to 5, or hidden to protect one).")
     columns = [("Area code", 11), ("Area name", 22), ("Quarter", 11), ("Reason code", 20),
                ("Reason", 30), ("Periods of care", 14)]
-    _header(ws, columns)
+    write_header(ws, columns)
     area_order = {code: index for index, code in enumerate(data.areas)}
     controlled = controlled.assign(
         _area=controlled["area_code"].map(area_order),
@@ -424,17 +426,17 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
                   reason, "Total" if reason == DELAY_TOTAL else DELAY_REASON_LABELS.get(reason, reason),
                   int(count) if isinstance(count, float) else count]
         for column, value in enumerate(values, start=1):
-            _write(ws, row, column, value, COUNT_FORMAT)
+            write_cell(ws, row, column, value, COUNT_FORMAT)
         row += 1
-    _table_finish(ws, len(columns), row - 1)
+    finish_table(ws, len(columns), row - 1)
 
 
 def _definitions(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
-    _title(ws, "Definitions", "Every KPI as KPIS.md defines it; targets as published.")
+    write_title(ws, "Definitions", "Every KPI as KPIS.md defines it; targets as published.")
     columns = [("KPI id", 8), ("Name", 34), ("Family", 26), ("Unit", 7), ("Polarity", 9),
                ("Reference date", 14), ("Definition", 80), ("Target", 8), ("Target source", 50),
                ("Local target", 11), ("SQL file", 40)]
-    _header(ws, columns)
+    write_header(ws, columns)
     row = FIRST_DATA_ROW
     for definition in KPIS:
         figure = figures.get(data.home_area, data.quarter.id, definition.id)
@@ -444,20 +446,20 @@ def _definitions(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> 
                   definition.polarity, definition.reference_date, definition.definition,
                   info.value, info.source, local, definition.sql_file]
         for column, value in enumerate(values, start=1):
-            _write(ws, row, column, value, VALUE_FORMATS[definition.unit])
+            write_cell(ws, row, column, value, VALUE_FORMATS[definition.unit])
             ws.cell(row=row, column=column).alignment = WRAP
         row += 1
-    _table_finish(ws, len(columns), row - 1)
+    finish_table(ws, len(columns), row - 1)
 
 
 def _quality(ws: Worksheet, data: ReportData) -> None:
-    _title(ws, "Data quality: files received, rows accepted and quarantined",
+    write_title(ws, "Data quality: files received, rows accepted and quarantined",
            "Every input row is accepted or quarantined (see the validation report for why); "
            "a refused file could not be used at all.")
     columns = [("Area code", 11), ("Area name", 22), ("As at", 11), ("File", 26), ("Table", 20),
                ("Rows in", 10), ("Rows accepted", 13), ("Rows quarantined", 15),
                ("Share accepted (%)", 16), ("Status", 10), ("Message", 60)]
-    _header(ws, columns)
+    write_header(ws, columns)
     summary = data.validation_summary[data.validation_summary["area_code"].isin(data.areas)]
     area_order = {code: index for index, code in enumerate(data.areas)}
     summary = summary.assign(_area=summary["area_code"].map(area_order)).sort_values(
@@ -478,15 +480,17 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
             ("" if message is None or pd.isna(message) else str(message), None),
         ]
         for column, (value, number_format) in enumerate(values, start=1):
-            _write(ws, row, column, value if value != "" else None, number_format)
+            write_cell(ws, row, column, value if value != "" else None, number_format)
         row += 1
-    _table_finish(ws, len(columns), row - 1)
+    finish_table(ws, len(columns), row - 1)
 
 
 def build_workbook(data: ReportData) -> Workbook:
     """The workbook in memory (``write_workbook`` saves it)."""
     figures = PublishedFigures(data.kpis)
     book = Workbook()
+    # Read by `lac-health audit-disclosure` to tell board outputs from internal ones.
+    book.custom_doc_props.append(StringProperty(name=AUDIENCE_MARKER, value=data.audience))
     contents = book.active
     contents.title = "Contents"
     family_names = {code: sheet_title(code) for code in FAMILIES}

@@ -45,7 +45,8 @@ def test_outputs_of_outputs_md_are_written(board_run: Path):
     names = {p.name for p in board_run.iterdir()}
     quarter = next(n for n in names if n.startswith("report-") and n.endswith(".html"))[len("report-"):-len(".html")]
     assert {"kpis.csv", "kpis.parquet", "warehouse.duckdb", "validation_summary.csv", "quarantine.csv",
-            f"report-{quarter}.html", f"report-{quarter}.xlsx"} <= names
+            f"report-{quarter}.html", f"report-{quarter}.xlsx", f"partners-{quarter}.html",
+            f"partners-{quarter}.xlsx"} <= names
     assert any(n.startswith("validation-E08000026-") and n.endswith(".html") for n in names)
 
 

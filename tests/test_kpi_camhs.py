@@ -25,6 +25,7 @@ def camhs_extract() -> Extract:
     x.in_care("C7", date(2010, 1, 1), start)
     x.in_care("C8", date(2010, 1, 1), date(2024, 10, 10))  # came into care after the referral
     x.in_care("C9", date(2010, 1, 1), start, legal_status="V4")  # short breaks
+    x.in_care("C10", date(2010, 1, 1), start, date(2024, 11, 15))  # left care on 15 Nov
     # Seen in Q3:
     #   C1: 3 Sep -> 1 Oct: 27 days to 30 Sep + 1 = 28 (exactly 4 weeks)
     #   C2: 2 Oct -> 31 Oct: 29 days
@@ -44,9 +45,11 @@ def camhs_extract() -> Extract:
     # Not open at 31 Dec: closed on 31 Dec; not accepted.
     x.camhs("C1", date(2024, 7, 1), closed=date(2024, 12, 31))
     x.camhs("C2", date(2024, 7, 1), outcome="not_accepted")
-    # Not counted at all: C8 was not looked after on 5 Oct; C9 was on a V4 short break.
+    # Not counted at all: C8 was not looked after on 5 Oct; C9 was on a V4 short break;
     x.camhs("C8", date(2024, 10, 5), first_contact=date(2024, 10, 20))
     x.camhs("C9", date(2024, 10, 15), first_contact=date(2024, 11, 1))
+    # C10 was referred on the day they left care: not looked after that day.
+    x.camhs("C10", date(2024, 11, 15), first_contact=date(2024, 11, 20))
     return x
 
 

@@ -159,3 +159,63 @@ def test_no_data_gives_no_rows() -> None:
         results = run(con, [Q3])
     assert results.empty
     assert tuple(results.columns) == RESULT_COLUMNS
+
+
+def test_marts_tables_have_their_documented_columns() -> None:
+    with connect() as con:
+        small_extract().load(con)
+        run(con, [Q3])
+        columns = {
+            table: [
+                (name, kind)
+                for name, kind in con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position",
+                    [table],
+                ).fetchall()
+            ]
+            for table in ("kpi_results", "iha_delay_reasons", "monthly_timeliness")
+        }
+    assert columns == {
+        "kpi_results": [
+            ("area_code", "VARCHAR"),
+            ("quarter", "VARCHAR"),
+            ("kpi_id", "VARCHAR"),
+            ("breakdown", "VARCHAR"),
+            ("numerator", "BIGINT"),
+            ("denominator", "BIGINT"),
+            ("value", "DOUBLE"),
+            ("as_at", "DATE"),
+        ],
+        "iha_delay_reasons": [
+            ("area_code", "VARCHAR"),
+            ("quarter", "VARCHAR"),
+            ("delay_reason", "VARCHAR"),
+            ("periods", "BIGINT"),
+        ],
+        "monthly_timeliness": [
+            ("area_code", "VARCHAR"),
+            ("month", "DATE"),
+            ("kpi_id", "VARCHAR"),
+            ("numerator", "BIGINT"),
+            ("denominator", "BIGINT"),
+        ],
+    }
+
+
+def test_a_named_extract_without_rows_gets_zero_rows_of_results() -> None:
+    # Every row of Coventry's extract was quarantined: its figures are all empty, not missing.
+    with connect() as con:
+        small_extract().load(con)
+        results = run(
+            con,
+            [Q3],
+            extracts=pd.DataFrame(
+                {"area_code": [BHAM, COVENTRY], "as_at": ["2025-03-31", "2025-03-31"]}
+            ),
+        )
+    coventry = results[results["area_code"] == COVENTRY]
+    assert len(coventry) == len(KPIS) * len(BREAKDOWNS)
+    assert cell(results, COVENTRY, Q3, "IHA02") == (0, 0, None)
+    assert cell(results, COVENTRY, Q3, "IHA04") == (0, None, 0.0)
+    assert cell(results, BHAM, Q3, "IHA02") == (1, 1, 100.0)

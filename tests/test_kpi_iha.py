@@ -68,6 +68,11 @@ def england_iha_extract(as_at: date = date(2025, 3, 31)) -> Extract:
     x.episode("A9", date(2024, 9, 20), placed_in=COVENTRY)
     x.iha("A9", requested=date(2024, 5, 21), completed=date(2024, 6, 19))
     x.iha("A9", requested=date(2024, 9, 13), completed=date(2024, 10, 17))
+    # A10: the same again with the first period's IHA exactly on 20 Jun = 20 Sep − 3 months:
+    #   within [start − 3 months, start) -> the second period is not in the cohort.
+    x.in_care("A10", date(2012, 1, 1), date(2024, 6, 3), date(2024, 8, 30))
+    x.episode("A10", date(2024, 9, 20))
+    x.iha("A10", requested=date(2024, 6, 4), completed=date(2024, 6, 20))
     # A5 enters Fri 15 Nov on a short break (V3): due 13 Dec, but never in the IHA cohort.
     x.in_care("A5", date(2012, 3, 3), date(2024, 11, 15), legal_status="V3")
     # A6 enters Wed 28 Aug: due Wed 25 Sep (29, 30 Aug (2), 2–6 Sep (7), 9–13 (12), 16–20
@@ -89,8 +94,8 @@ def test_iha_england_golden_quarter() -> None:
     with connect() as con:
         england_iha_extract().load(con)
         results = run(con, [Q3])
-    # Cohort (due in Q3): A1, A2, A8, A9. Not: A3 (left), A4 (re-entry), A5 (V3), A6 (due in
-    # Q2), A7 (start unknown).
+    # Cohort (due in Q3): A1, A2, A8, A9. Not: A3 (left), A4 and A10 (re-entry), A5 (V3), A6
+    # (due in Q2), A7 (start unknown).
     # IHA01: A1 yes, A2 no, A8 no, A9 yes.
     assert cell(results, BHAM, Q3, "IHA01") == (2, 4, 50.0)
     assert cell(results, BHAM, Q3, "IHA01", "placement:IN") == (1, 1, 100.0)  # A1
@@ -123,7 +128,7 @@ def test_iha_cohort_model_records_why_a_period_is_left_out() -> None:
         run(con, [Q3])
         rows = con.execute(
             "SELECT child_id, period_seq, due_date, excluded_because FROM staging.iha_periods "
-            "ORDER BY child_id, period_seq"
+            "ORDER BY length(child_id), child_id, period_seq"
         ).fetchall()
     assert rows == [
         ("A1", 1, date(2024, 12, 31), None),
@@ -137,7 +142,43 @@ def test_iha_cohort_model_records_why_a_period_is_left_out() -> None:
         ("A8", 1, date(2024, 11, 29), None),
         ("A9", 1, date(2024, 6, 18), None),
         ("A9", 2, date(2024, 10, 18), None),
+        ("A10", 1, date(2024, 7, 1), None),
+        ("A10", 2, date(2024, 10, 18), "recent_assessment"),
     ]
+
+
+def test_request_and_matching_iha_are_the_earliest_in_the_period() -> None:
+    with connect() as con:
+        x = Extract(BHAM, as_at=date(2025, 3, 31))
+        # Enters Mon 7 Oct 2024 (due Mon 4 Nov; request deadline Mon 14 Oct), after an earlier
+        # period with an IHA on 1 May 2024 (before the period, and more than 3 months before
+        # it: it neither matches nor exempts).
+        # Requests on 8 Oct (cancelled) and 20 Oct: the request is 8 Oct -> IHA01 on time.
+        # Completed IHAs on 30 Oct and 20 Nov: the match is 30 Oct -> IHA02 on time,
+        # wd_between(7 Oct, 30 Oct) = 8–11 (4), 14–18 (9), 21–25 (14), 28, 29, 30 (17).
+        x.in_care("M1", date(2014, 1, 1), date(2024, 4, 20), date(2024, 6, 30))
+        x.episode("M1", date(2024, 10, 7))
+        x.iha("M1", requested=date(2024, 4, 22), completed=date(2024, 5, 1))
+        x.iha("M1", requested=date(2024, 10, 8), status="cancelled")
+        x.iha("M1", requested=date(2024, 10, 20), completed=date(2024, 11, 20))
+        x.iha("M1", completed=date(2024, 10, 30))
+        x.load(con)
+        results = run(con, [Q3])
+    assert cell(results, BHAM, Q3, "IHA01") == (1, 1, 100.0)
+    assert cell(results, BHAM, Q3, "IHA02") == (1, 1, 100.0)
+    assert cell(results, BHAM, Q3, "IHA03") == (None, 1, 17.0)
+
+
+def test_an_iha_due_on_the_quarter_end_is_not_yet_overdue() -> None:
+    with connect() as con:
+        x = Extract(BHAM, as_at=date(2025, 3, 31))
+        # Enters Fri 29 Nov 2024: due Tue 31 Dec (see A1), and has no IHA. Q3 ends on the due
+        # date itself: not overdue then. By 31 Mar 2025 (Q4) it is.
+        x.in_care("B1", date(2015, 1, 1), date(2024, 11, 29))
+        x.load(con)
+        results = run(con, [Q3, "2024-25-Q4"])
+    assert cell(results, BHAM, Q3, "IHA04") == (0, None, 0.0)
+    assert cell(results, BHAM, "2024-25-Q4", "IHA04") == (1, None, 1.0)
 
 
 def test_iha_delay_reasons_count_late_and_missing_assessments() -> None:
@@ -258,13 +299,13 @@ def test_monthly_iha02_by_month_of_due_date() -> None:
             "SELECT month, numerator, denominator FROM marts.monthly_timeliness "
             "WHERE kpi_id = 'IHA02' ORDER BY month"
         ).fetchall()
-    # IHA cohort periods by due month (outcome): A9 first period 18 Jun (late), A4 first
-    # period 1 Jul (on time: 28 Jun), A6 25 Sep (missing), A9 18 Oct (on time), A2 4 Nov
-    # (late), A8 29 Nov (missing), A1 31 Dec (on time). Months run from June 2024 to the last
+    # IHA cohort periods by due month (outcome): A9 first period 18 Jun (late), A4 and A10
+    # first periods 1 Jul (on time: 28 Jun, 20 Jun), A6 25 Sep (missing), A9 18 Oct (on
+    # time), A2 4 Nov (late), A8 29 Nov (missing), A1 31 Dec (on time). Months run from June 2024 to the last
     # month ending on or before the as-at date 15 Jan 2025: December. August has none.
     assert months == [
         (date(2024, 6, 1), 0, 1),
-        (date(2024, 7, 1), 1, 1),
+        (date(2024, 7, 1), 2, 2),
         (date(2024, 8, 1), 0, 0),
         (date(2024, 9, 1), 0, 1),
         (date(2024, 10, 1), 1, 1),

@@ -23,7 +23,6 @@ QUARTERS = ("2024-25-Q1", "2024-25-Q2", "2024-25-Q3", "2024-25-Q4")
 UNITS = {definition.id: definition.unit for definition in KPIS}
 
 days = st.integers(0, 800).map(lambda n: date(2023, 7, 1) + timedelta(days=n))
-maybe_days = st.none() | days
 
 
 def draw_extract(data: st.DataObject, area: str) -> Extract:
@@ -32,7 +31,7 @@ def draw_extract(data: st.DataObject, area: str) -> Extract:
     for c in range(data.draw(st.integers(1, 7), label="children")):
         child = f"C{c}"  # the same ids in every area
         x.child(child, date(2005, 1, 1) + timedelta(days=data.draw(st.integers(0, 7200))))
-        start = data.draw(days)
+        start = first_start = data.draw(days)
         episodes = data.draw(st.integers(1, 3))
         for e in range(episodes):
             is_open = e == episodes - 1 and data.draw(st.booleans())
@@ -51,11 +50,20 @@ def draw_extract(data: st.DataObject, area: str) -> Extract:
                 break
             start = end + timedelta(days=data.draw(st.sampled_from([0, 0, 45])))
         for _ in range(data.draw(st.integers(0, 3))):
+            # Near the child's first episode (so that IHAs match periods) or anywhere.
+            requested = data.draw(
+                st.none()
+                | st.integers(-10, 60).map(lambda n, s=first_start: s + timedelta(days=n))
+                | days
+            )
+            delay = data.draw(st.none() | st.integers(0, 60))
             x.assessment(
                 child,
                 data.draw(st.sampled_from(["IHA", "RHA"])),
-                requested=data.draw(maybe_days),
-                completed=data.draw(maybe_days),
+                requested=requested,
+                completed=(
+                    None if delay is None else (requested or first_start) + timedelta(days=delay)
+                ),
                 status=data.draw(st.sampled_from([None, "pending", "declined", "completed"])),
                 delay_reason=data.draw(st.sampled_from([None, "consent", "health_capacity"])),
             )
@@ -69,7 +77,9 @@ def draw_extract(data: st.DataObject, area: str) -> Extract:
                 data.draw(st.sampled_from(["permanent", "temporary"])),
             )
         for _ in range(data.draw(st.integers(0, 2))):
-            referred = data.draw(days)
+            referred = data.draw(
+                st.integers(0, 200).map(lambda n, s=first_start: s + timedelta(days=n)) | days
+            )
             wait = data.draw(st.none() | st.integers(0, 200))
             closed = data.draw(st.none() | st.integers(0, 300))
             x.camhs(

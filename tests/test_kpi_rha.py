@@ -74,6 +74,24 @@ def test_rha01_and_rha02_golden() -> None:
     assert cell(results, BHAM, NEXT_Q1, "RHA02", "placement:OUT") == (1, None, 1.0)
 
 
+def test_an_rha_due_on_the_quarter_end_is_not_yet_overdue() -> None:
+    with connect() as con:
+        x = Extract(BHAM, as_at=date(2025, 6, 30))
+        # Aged 10, RHA on 31 Dec 2023 -> due 31 Dec 2024 = Q3's end: not overdue then; overdue
+        # at 31 Mar 2025.
+        x.in_care("B2", date(2014, 1, 1), date(2022, 1, 1))
+        x.rha("B2", completed=date(2023, 12, 31))
+        # B3, aged 10: RHA 1 Dec 2023 (due 1 Dec 2024, missed) and the next one done on 31 Dec
+        # 2024 = qe: the latest assessment at Q3's end is the one on 31 Dec -> not overdue.
+        x.in_care("B3", date(2014, 1, 1), date(2022, 1, 1))
+        x.rha("B3", completed=date(2023, 12, 1))
+        x.rha("B3", completed=date(2024, 12, 31))
+        x.load(con)
+        results = run(con, [Q3, Q4])
+    assert cell(results, BHAM, Q3, "RHA02") == (0, None, 0.0)
+    assert cell(results, BHAM, Q4, "RHA02") == (1, None, 1.0)  # B2
+
+
 def test_rha_due_dates_are_calendar_months_clamped_to_month_end() -> None:
     with connect() as con:
         x = Extract(BHAM)

@@ -153,4 +153,14 @@ def test_looked_after_snapshot_and_placement_on_a_date() -> None:
             "SELECT child_id, looked_after, short_break, placement FROM staging.child_on_date "
             "WHERE ref_date = DATE '2024-12-31' ORDER BY 1"
         ).fetchall()
+        # The placement and age models agree with the snapshot built from the same macros.
+        disagreements = con.execute(
+            """
+            SELECT count(*) FROM staging.child_on_date AS c
+            JOIN staging.placement_on_date AS p USING (child_key, ref_date)
+            JOIN staging.age_on_date AS a USING (child_key, ref_date)
+            WHERE p.placement <> c.placement OR a.age <> c.age OR a.age_band <> c.age_band
+            """
+        ).fetchall()
     assert rows == [("M", True, False, "OUT"), ("V", True, True, "IN")]
+    assert disagreements == [(0,)]

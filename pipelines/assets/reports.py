@@ -16,8 +16,9 @@ from pipelines.resources import LacHealthSettings, WarehouseResource
     partitions_def=quarter_partitions,
     description=(
         "report-<quarter>.html for the Corporate Parenting Board (headlines, trends, partner "
-        "comparison, out-of-area equity, IHA delay reasons, data quality, definitions; works offline) "
-        "and report-<quarter>.xlsx for analysts."
+        "comparison, out-of-area equity, IHA delay reasons, data quality, definitions; works offline), "
+        "report-<quarter>.xlsx for analysts, and partners-<quarter>.html/.xlsx comparing the partner "
+        "areas for commissioners."
     ),
 )
 def board_report(context: dg.AssetExecutionContext, lac_health: LacHealthSettings,
@@ -31,12 +32,13 @@ def board_report(context: dg.AssetExecutionContext, lac_health: LacHealthSetting
                                      settings.trend_quarters)
         results = con.execute("SELECT * FROM marts.kpi_results").df()
         data = build_report_data(con, publish_kpis(results, settings), settings, quarter, extracts)
-    files = write_reports(data, settings.out_dir)
+    files = write_reports(data, settings)
     return dg.MaterializeResult(
         metadata={
             "quarter": quarter.id,
             "home_area": data.home_area,
             "html": dg.MetadataValue.path(str(files[0])),
             "workbook": dg.MetadataValue.path(str(files[1])),
+            "partner_report": dg.MetadataValue.path(str(files[2])),
         }
     )

@@ -3,8 +3,9 @@ change a figure.
 
 Encoding: strict UTF-8 first (with or without the byte-order mark), then strict
 Windows-1252 (Excel's "CSV (Comma delimited)" export); the one that worked is recorded.
-Bytes that are neither, UTF-16 ("Unicode text"), a workbook saved under a .csv name, or
-binary content are refused, not decoded into something plausible.
+Bytes that are neither, a mix of the two (UTF-8 text pasted into a Windows-1252 file),
+UTF-16 ("Unicode text"), a workbook saved under a .csv name, or binary content are
+refused, not decoded into something plausible.
 
 Shape: commas, double quotes, and the quoting of Excel and RFC 4180. Every record must have
 as many values as the header has columns: a longer row is a value with an unquoted comma
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from pipelines.readers.grid import Grid, require_header
 from pipelines.readers.refusals import FileRefused
@@ -25,6 +27,12 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "pipes (|)"}
+# A well-formed UTF-8 sequence of a non-ASCII character. In bytes that are not UTF-8 as a
+# whole, one of these means text in two encodings pasted together: read as Windows-1252 it
+# would become "Ã©" while the rest of the file reads "é", so a child id could differ between
+# rows. Genuine Windows-1252 text matches only where a capital accented letter is followed by
+# a curly quote, dash or symbol (e.g. "É’"), which extracts of codes and dates do not hold.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def decode_csv_bytes(name: str, data: bytes) -> tuple[str, str]:
@@ -65,6 +73,13 @@ def decode_csv_bytes(name: str, data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if _UTF8_SEQUENCE.search(data):
+        raise FileRefused(
+            "FILE_UNREADABLE",
+            f"{name} mixes UTF-8 and Windows-1252 text (parts saved by different programs and "
+            "pasted together), so some characters cannot be read reliably: save it again as "
+            "'CSV UTF-8'.",
+        )
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:

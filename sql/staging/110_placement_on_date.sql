@@ -4,16 +4,21 @@
 --   IN       placed in the responsible area
 --   OUT      placed in another area
 --   UNKNOWN  placement area blank, or no episode covers the date
--- A view: staging.child_on_date materialises it together with the snapshot.
+-- The rule is the macro placement_location; the view applies it to every reference date.
+-- staging.child_on_date applies the same macro while it builds the snapshot, so the
+-- breakdown costs no extra join.
+CREATE OR REPLACE MACRO staging.placement_location(placement_area_code, responsible_area_code) AS
+    CASE
+        WHEN placement_area_code IS NULL THEN 'UNKNOWN'
+        WHEN placement_area_code = upper(trim(responsible_area_code)) THEN 'IN'
+        ELSE 'OUT'
+    END;
+
 CREATE OR REPLACE VIEW staging.placement_on_date AS
 SELECT
     r.child_key,
     r.ref_date,
-    CASE
-        WHEN l.placement_area_code IS NULL THEN 'UNKNOWN'
-        WHEN l.placement_area_code = upper(trim(c.area_code)) THEN 'IN'
-        ELSE 'OUT'
-    END AS placement
+    staging.placement_location(l.placement_area_code, c.area_code) AS placement
 FROM staging.reference_dates AS r
 JOIN staging.children AS c ON c.child_key = r.child_key
 LEFT JOIN staging.looked_after_on_date AS l

@@ -1,12 +1,13 @@
 -- A child on a reference date, in one row: what every KPI model needs to pick its cohort
--- and to break it down (the snapshot, placement and age models materialised together, so
--- that each KPI needs one join for all three).
+-- and to break it down. It is the looked-after snapshot, the age model and the placement
+-- model (the same macros as staging.age_on_date and staging.placement_on_date) computed in
+-- one pass, so that each KPI needs one join for all three.
 --
 -- looked_after   an episode covers the date (staging.looked_after_on_date)
 -- short_break    that episode has legal status V3/V4 (excluded from every snapshot cohort)
 -- period_start   start of the period of care the episode belongs to
--- placement      IN / OUT / UNKNOWN (staging.placement_on_date)
--- age, age_band  completed years on the date (staging.age_on_date)
+-- placement      IN / OUT / UNKNOWN on the date
+-- age, age_band  completed years on the date
 CREATE OR REPLACE TABLE staging.child_on_date AS
 SELECT
     r.child_key,
@@ -20,14 +21,10 @@ SELECT
     l.legal_status,
     l.placement_area_code,
     l.placement_distance_miles,
-    p.placement,
-    a.age,
-    a.age_band
+    staging.placement_location(l.placement_area_code, c.area_code) AS placement,
+    staging.completed_years(c.date_of_birth, r.ref_date) AS age,
+    staging.age_band(staging.completed_years(c.date_of_birth, r.ref_date)) AS age_band
 FROM staging.reference_dates AS r
 JOIN staging.children AS c ON c.child_key = r.child_key
-JOIN staging.placement_on_date AS p
-  ON p.child_key = r.child_key AND p.ref_date = r.ref_date
-JOIN staging.age_on_date AS a
-  ON a.child_key = r.child_key AND a.ref_date = r.ref_date
 LEFT JOIN staging.looked_after_on_date AS l
   ON l.child_key = r.child_key AND l.ref_date = r.ref_date;
