@@ -157,8 +157,11 @@ class StageClock:
         return time.perf_counter() - self._started
 
     def _sample(self) -> None:
-        rss = tree_rss_bytes()
         self.samples += 1
+        self._charge(tree_rss_bytes())
+
+    def _charge(self, rss: int) -> None:
+        """Count ``rss`` towards the peak of every running stage and of the whole run."""
         self.peak_rss_bytes = max(self.peak_rss_bytes, rss)
         for name in self._active:
             record = self.stages.get(name)
@@ -183,19 +186,16 @@ class StageClock:
         wall, cpu = time.perf_counter(), cpu_seconds()
         if not nested:
             self._active = (*self._active, name)
-        rss = tree_rss_bytes()
-        record.peak_rss_bytes = max(record.peak_rss_bytes, rss)
+        self._charge(tree_rss_bytes())
         try:
             yield record
         finally:
+            self._charge(tree_rss_bytes())  # while this stage and its parents are still running
             if not nested:
                 record.calls += 1
                 record.wall_seconds += time.perf_counter() - wall
                 record.cpu_seconds += cpu_seconds() - cpu
                 self._active = tuple(active for active in self._active if active != name)
-            rss = tree_rss_bytes()
-            record.peak_rss_bytes = max(record.peak_rss_bytes, rss)
-            self.peak_rss_bytes = max(self.peak_rss_bytes, rss)
 
     def wrap(self, name: str, function: Callable) -> Callable:
         """``function`` timed as stage ``name`` on every call."""

@@ -30,7 +30,8 @@ Row counts of files (validation reports, validation_summary.csv, quarantine.csv)
 figures about children and are not audited; the warehouse holds unsuppressed figures by
 design and is never published.
 
-Findings name the file, where in it, and the code; never the figure at risk.
+Findings name the file, where in it, and the code; never the figure at risk. An output that
+cannot be read at all is a finding too (DC00): it cannot be shown to be safe.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ from pipelines.disclosure import (
 )
 
 AUDIENCE_MARKER = "lac-health-audience"  # the HTML meta name and the workbook property
+# The disclosure codes, and one of the audit's own: an output it cannot read is not shown safe.
+AUDIT_CODES = {**FINDING_CODES, "DC00": "the output could not be read, so it could not be checked"}
 BOARD, INTERNAL = "board", "internal"
 COUNT_HEADINGS = frozenset({"numerator", "denominator", "number", "number of values", "periods of care", "count"})
 TOTAL_LABELS = frozenset({"total", "all"})
@@ -71,7 +74,7 @@ class AuditFinding:
 
     @property
     def message(self) -> str:
-        return FINDING_CODES[self.code]
+        return AUDIT_CODES[self.code]
 
     def line(self) -> str:
         return f"{self.file}: {self.where}: {self.code} {self.message}"
@@ -398,15 +401,14 @@ def audit_outputs(folder: Path) -> AuditResult:
             audience = audience_of(path)
         except Exception:  # an unreadable workbook cannot be shown to be internal
             audience = None
-        if audience is not None:
-            marks.append(audience)
+        marks.append(audience or BOARD)  # unmarked: assumed to be published
         if audience == INTERNAL:
             result.skipped.append((path.name, "marked for the internal audience"))
             continue
         try:
             result.findings += audit(path)
         except Exception as error:  # a damaged output is reported, never passed silently
-            result.findings.append(AuditFinding(path.name, f"could not be read ({type(error).__name__})", "DC01"))
+            result.findings.append(AuditFinding(path.name, f"could not be read ({type(error).__name__})", "DC00"))
         result.audited.append(path.name)
     tables_internal = bool(marks) and all(mark == INTERNAL for mark in marks)
     for path in files:

@@ -108,6 +108,10 @@ class IngestResult:
     findings: pd.DataFrame = field(default_factory=lambda: _empty(FINDING_COLUMNS))  # quarantine + warn
     completeness: pd.DataFrame = field(default_factory=lambda: _empty(COMPLETENESS_COLUMNS))
     notes: list[str] = field(default_factory=list)  # what was not checked, files ignored
+    # Every row of each usable file, typed, before quarantine: what the Great Expectations suites
+    # validate. Kept so a run can validate all folders of one as-at date together (GX costs a
+    # second or more per call whatever the size); released once validated.
+    typed: dict[str, TypedTable] = field(default_factory=dict, repr=False)
 
 
 # --- discovery -----------------------------------------------------------------------------
@@ -373,6 +377,7 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
         refused=bool((summary["status"] == "refused").any()),
         messages=messages,
         findings=findings,
+        typed={table: typed[table] for table in sorted(typed, key=TABLES.index)},
         completeness=_completeness(typed, files, usable, area_code, as_at),
         notes=notes,
     )

@@ -44,8 +44,14 @@ class NoDataError(UserFacingError):
     """No extract could be used: nothing to compute."""
 
 
-def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress: Progress = _quiet) -> list:
-    """Read and validate every as-at folder under ``extracts_dir`` and store the results."""
+def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress: Progress = _quiet) -> tuple[list, list]:
+    """Read and validate every as-at folder under ``extracts_dir`` and store the results.
+
+    Returns the ingest result of each folder and the Great Expectations result of each table's
+    contract. The suites run once per table and as-at date over every folder's rows together:
+    a GX validation costs about a second whatever its size, so once per folder would dominate
+    a run over many areas.
+    """
     from pipelines.ingest import discover_extracts, ingest_folder
     from pipelines.warehouse import load_ingest
 
@@ -53,12 +59,35 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
     results = []
     for index, folder in enumerate(folders, start=1):
         progress(f"[{index}/{len(folders)}] reading {folder.area_code} as at {folder.as_at}")
-        result = ingest_folder(folder)
+        result = ingest_folder(folder, run_gx=False)
         load_ingest(con, result)
         for message in result.messages:
             progress(f"    refused: {message}")
         results.append(result)
-    return results
+    if results:
+        progress("checking every table against its data contract (Great Expectations)")
+    return results, validate_contracts(results)
+
+
+def contract_summary(contract_results: list) -> str:
+    """One line on the Great Expectations results: which tables had rows outside their contract."""
+    flagged = sorted({r.table for r in contract_results if not r.success})
+    if not flagged:
+        return f"data contracts: every expectation met in {len(contract_results)} table check(s)"
+    return (f"data contracts: rows outside the contract in {', '.join(flagged)} "
+            "(quarantined or warned: see the validation reports)")
+
+
+def validate_contracts(results: list) -> list:
+    """The GX suite of each table, per as-at date, over the rows of every folder; frees the typed rows."""
+    from pipelines.contracts.gx_suites import combine_typed, validate_table
+
+    by_key: dict[tuple, list] = {}
+    for result in results:
+        for table, typed in result.typed.items():
+            by_key.setdefault((result.as_at, table), []).append(typed)
+        result.typed = {}
+    return [validate_table(combine_typed(tables), as_at) for (as_at, _), tables in sorted(by_key.items())]
 
 
 def choose_quarters(extracts: pd.DataFrame, requested: Quarter | None, count: int) -> tuple[Quarter, list[Quarter]]:
@@ -164,6 +193,33 @@ def with_partner_packs(published: pd.DataFrame, settings: Settings, progress: Pr
     return combine_with_local(published, packs)
 
 
+# The board report compares the home area with a readable number of partners; the partner
+# report (for commissioners) is the place for comparing many areas at once.
+MAX_BOARD_PARTNERS = 15
+
+
+def board_partner_areas(published: pd.DataFrame, quarter: Quarter, home: str, settings: Settings) -> list[str]:
+    """The areas the board report compares the home area with.
+
+    The partner group of the partner report (config/partner_groups.yaml); when that group is
+    larger than MAX_BOARD_PARTNERS (e.g. every area of a national run), the home area's region
+    within it, and then the first MAX_BOARD_PARTNERS of those by code.
+    """
+    from pipelines.areas import all_areas
+    from pipelines.partners import load_partner_groups
+    from reports.partners import choose_partner_group
+
+    group = choose_partner_group(published, quarter, home, load_partner_groups(settings.partner_groups_file))
+    with_data = set(published.loc[published["quarter"] == quarter.id, "area_code"])
+    partners = [a for a in group.areas if a != home and a in with_data]
+    if len(partners) > MAX_BOARD_PARTNERS:
+        areas = all_areas()
+        region = areas[home].region_code if home in areas else None
+        same_region = [a for a in partners if a in areas and areas[a].region_code == region]
+        partners = same_region or partners
+    return sorted(partners)[:MAX_BOARD_PARTNERS]
+
+
 def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, settings: Settings,
                       quarter: Quarter, extracts: pd.DataFrame):
     """Everything the board report and the workbook show, for the home area and its partners."""
@@ -174,14 +230,13 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
     from reports.data import ReportData
 
     local_areas = sorted(extracts["area_code"])
-    areas = sorted(set(published["area_code"]))
     home = settings.home_area or local_areas[0]
     if home not in local_areas:
         raise UserFacingError(f"home area {home} has no accepted extract; areas with data: {', '.join(local_areas)}")
     return ReportData(
         quarter=quarter,
         home_area=home,
-        partner_areas=[a for a in areas if a != home],
+        partner_areas=board_partner_areas(published, quarter, home, settings),
         kpis=published,
         audience=settings.audience,
         delay_reasons=con.execute("SELECT * FROM marts.iha_delay_reasons").df(),
@@ -241,7 +296,8 @@ def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     with connect(settings.warehouse) as con:
         progress(f"ingesting extracts from {settings.extracts_dir}")
-        ingested = ingest_extracts(con, settings.extracts_dir, progress)
+        ingested, contract_results = ingest_extracts(con, settings.extracts_dir, progress)
+        progress(contract_summary(contract_results))
         result.refused = [message for item in ingested for message in item.messages if item.refused]
         result.files += write_validation_files(ingested, settings.out_dir)
 

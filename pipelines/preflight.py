@@ -23,8 +23,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from pipelines.config import Settings
 
 MB = 1024 * 1024
 FIXED_BYTES = 64 * MB  # warehouse overhead and WAL, board and partner reports twice over
@@ -101,11 +105,11 @@ def check_free_space(folder: Path, needed: int, what: str) -> None:
         )
 
 
-def preflight(settings) -> Estimate:
+def preflight(settings: Settings) -> Estimate:
     """Check the run's output folder and warehouse folder before anything is written.
 
-    ``settings`` is a ``pipelines.config.Settings`` (``out_dir``, ``warehouse``,
-    ``extracts_dir``). Raises ``PreflightError`` with what to do; returns the estimate.
+    Raises ``PreflightError`` (``FolderNotWritable`` or ``NotEnoughSpace``) with what to do;
+    returns the estimate.
     """
     estimate = estimate_output_bytes(settings.extracts_dir)
     out_dir = Path(settings.out_dir)

@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
@@ -45,8 +44,6 @@ from reports.workbook import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FIRST_DATA_ROW,
-    HEADER_ROW,
-    LINK_FONT,
     MET_FILL,
     MET_FONT,
     MISSED_FILL,
@@ -59,6 +56,7 @@ from reports.workbook import (
     print_setup,
     write_cell,
     write_header,
+    write_sheet_links,
     write_title,
 )
 
@@ -127,18 +125,7 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
     write_title(ws, f"Partner comparison: {group.name}, {report.quarter.label}",
                 "Figures as published for the audience below; numbers are numbers, dates are "
                 "dates, and c / z / x mark figures not shown.")
-    write_cell(ws, HEADER_ROW, 1, "Sheet", font=Font(bold=True))
-    write_cell(ws, HEADER_ROW, 2, "What it holds", font=Font(bold=True))
-    row = FIRST_DATA_ROW
-    for name, description in sheets:
-        write_cell(ws, row, 1, name, font=LINK_FONT)
-        # An internal link: a location in this workbook, no external relationship.
-        ws.cell(row=row, column=1).hyperlink = Hyperlink(
-            ref=ws.cell(row=row, column=1).coordinate, location=f"'{name}'!A1", display=name
-        )
-        write_cell(ws, row, 2, description)
-        row += 1
-    row += 1
+    row = write_sheet_links(ws, sheets) + 1
     write_cell(ws, row, 1, "About this comparison", font=Font(bold=True))
     row += 1
     details: list[tuple[str, Any]] = [

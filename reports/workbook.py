@@ -16,6 +16,7 @@ plot), Delay reasons, Definitions, Data quality.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,22 @@ def write_cell(ws: Worksheet, row: int, column: int, value: Any, number_format: 
         cell.font = font
 
 
+def write_sheet_links(ws: Worksheet, sheets: Sequence[tuple[str, str]]) -> int:
+    """A "Sheet / What it holds" list with internal links; returns the row after it."""
+    write_cell(ws, HEADER_ROW, 1, "Sheet", font=Font(bold=True))
+    write_cell(ws, HEADER_ROW, 2, "What it holds", font=Font(bold=True))
+    row = FIRST_DATA_ROW
+    for name, description in sheets:
+        write_cell(ws, row, 1, name, font=LINK_FONT)
+        # An internal link: a location in this workbook, no external relationship.
+        ws.cell(row=row, column=1).hyperlink = Hyperlink(
+            ref=ws.cell(row=row, column=1).coordinate, location=f"'{name}'!A1", display=name
+        )
+        write_cell(ws, row, 2, description)
+        row += 1
+    return row
+
+
 def write_title(ws: Worksheet, title: str, note: str) -> None:
     write_cell(ws, TITLE_ROW, 1, title, font=TITLE_FONT)
     write_cell(ws, NOTE_ROW, 1, note)
@@ -184,18 +201,7 @@ def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) ->
     write_title(ws, f"Health of children in care: {data.home_name}, {data.quarter.label}",
            "Analyst workbook. Figures as published for the audience below; numbers are "
            "numbers, dates are dates, and c / z / x mark figures not shown.")
-    write_cell(ws, HEADER_ROW, 1, "Sheet", font=Font(bold=True))
-    write_cell(ws, HEADER_ROW, 2, "What it holds", font=Font(bold=True))
-    row = FIRST_DATA_ROW
-    for name, description in sheets:
-        write_cell(ws, row, 1, name, font=LINK_FONT)
-        # An internal link: a location in this workbook, no external relationship.
-        ws.cell(row=row, column=1).hyperlink = Hyperlink(
-            ref=ws.cell(row=row, column=1).coordinate, location=f"'{name}'!A1", display=name
-        )
-        write_cell(ws, row, 2, description)
-        row += 1
-    row += 1
+    row = write_sheet_links(ws, sheets) + 1
     write_cell(ws, row, 1, "About this workbook", font=Font(bold=True))
     row += 1
     details: list[tuple[str, Any]] = [

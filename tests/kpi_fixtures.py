@@ -22,51 +22,11 @@ import pandas as pd
 
 from pipelines.kpis import compute_kpis
 from pipelines.quarters import Quarter
+from pipelines.readers.tables import TABLE_COLUMNS
 
 HOME = "<home>"  # placement_area_code = the extract's own area (placed in area)
 
-_COLUMNS = {
-    "children": ("child_id", "sex", "date_of_birth", "ethnicity", "uasc"),
-    "episodes": (
-        "child_id",
-        "episode_start",
-        "episode_end",
-        "reason_new_episode",
-        "legal_status",
-        "placement_type",
-        "placement_provider",
-        "reason_episode_ceased",
-        "placement_area_code",
-        "placement_distance_miles",
-    ),
-    "health_assessments": (
-        "assessment_id",
-        "child_id",
-        "assessment_type",
-        "requested_date",
-        "completed_date",
-        "status",
-        "delay_reason",
-        "provider_area_code",
-    ),
-    "gp_registrations": (
-        "child_id",
-        "practice_code",
-        "registration_type",
-        "registered_from",
-        "registered_to",
-    ),
-    "camhs_referrals": (
-        "referral_id",
-        "child_id",
-        "referral_date",
-        "referral_outcome",
-        "first_contact_date",
-        "closed_date",
-        "provider_area_code",
-    ),
-    "sdq": ("child_id", "sdq_date", "sdq_score"),
-}
+_COLUMNS = {table: columns for table, columns in TABLE_COLUMNS.items() if table != "oc2"}
 
 
 @dataclass

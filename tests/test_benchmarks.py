@@ -363,7 +363,8 @@ def test_smoke_benchmark_writes_valid_results(tmp_path: Path) -> None:
     assert pipeline["peak_rss_bytes"] > 50 * MB
     assert pipeline["data"]["areas"] == 2 and pipeline["data"]["looked_after_at_quarter_end"] > 0
     assert saved["floor"]["rows"] == saved["extracts"]["rows"]
-    assert saved["baseline"]["matches_sql"] is True and saved["baseline"]["rows_compared"] == 2 * 5 * 4
+    # 2 areas × 8 quarters (the run computes trend_quarters = 8 by default) × 4 KPIs
+    assert saved["baseline"]["matches_sql"] is True and saved["baseline"]["rows_compared"] == 2 * 8 * 4
     assert {t["target"] for t in saved["targets"]} == {"floor_ratio", "kpi_speedup", "help"}
     assert saved["machine"]["cores"] >= 1 and saved["machine"]["duckdb"]
     assert "| **end to end** |" in md_path.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from pipelines.pipeline import ingest_extracts, write_validation_files
 from pipelines.resources import LacHealthSettings, WarehouseResource
 
 
-def contract_check_results(results: list) -> list[dg.AssetCheckResult]:
+def contract_check_results(results: list, contract_results: list) -> list[dg.AssetCheckResult]:
     """One check per table's data contract: fails (blocking) when a file of that table was refused.
 
     Quarantined rows do not fail the check: they are counted, shown in the validation
@@ -26,7 +26,7 @@ def contract_check_results(results: list) -> list[dg.AssetCheckResult]:
     for table in CONTRACT_TABLES:
         rows = summary[summary["table"] == table]
         refused = rows[rows["status"] == "refused"]
-        outcomes = [o for r in results for o in r.gx_results if getattr(o, "table", None) == table]
+        outcomes = [o for o in contract_results if o.table == table]
         failed_expectations = sorted({e.name for o in outcomes for e in o.expectations if not e.success})
         checks.append(
             dg.AssetCheckResult(
@@ -65,7 +65,7 @@ def ingested_extracts(context: dg.AssetExecutionContext, lac_health: LacHealthSe
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = lac_health.settings()
     with warehouse.connect(settings) as con:
-        results = ingest_extracts(con, settings.extracts_dir, context.log.info)
+        results, contract_results = ingest_extracts(con, settings.extracts_dir, context.log.info)
     files = write_validation_files(results, settings.out_dir)
     rows_in = sum(int(r.summary["rows_in"].sum()) for r in results)
     quarantined = sum(int(r.summary["rows_quarantined"].sum()) for r in results)
@@ -77,5 +77,5 @@ def ingested_extracts(context: dg.AssetExecutionContext, lac_health: LacHealthSe
             "rows_quarantined": quarantined,
             "validation_files": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in files)),
         },
-        check_results=contract_check_results(results),
+        check_results=contract_check_results(results, contract_results),
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -153,6 +154,22 @@ def build_suite(contract: Contract, as_at: date) -> Any:
         )
         suite.add_expectation(expectation)
     return suite
+
+
+def combine_typed(tables: Sequence[TypedTable]) -> TypedTable:
+    """One table's typed rows from several files (all of one contract), as one TypedTable."""
+    first = tables[0]
+    if len(tables) == 1:
+        return first
+    if any(t.contract.table != first.contract.table for t in tables):
+        raise ValueError("combine_typed needs tables of one contract")
+    return TypedTable(
+        contract=first.contract,
+        text=pd.concat([t.text for t in tables], ignore_index=True),
+        values=pd.concat([t.values for t in tables], ignore_index=True),
+        invalid=pd.concat([t.invalid for t in tables], ignore_index=True),
+        row_number=pd.concat([t.row_number for t in tables], ignore_index=True),
+    )
 
 
 def validate_table(typed: TypedTable, as_at: date) -> ContractResult:

@@ -62,22 +62,26 @@ def warehouse_text(path: Path) -> dict[str, str]:
     return found
 
 
-def files_holding(folder: Path, values: Iterable[str]) -> list[tuple[str, str]]:
-    """(output, value) for every value found in any file under ``folder`` (the warehouse's
-    tables searched column by column)."""
-    wanted = [v for v in values if v]
-    hits: list[tuple[str, str]] = []
+def snapshot(folder: Path) -> dict[str, str]:
+    """Searchable text of every file under ``folder``, read once: output name -> text. The
+    warehouse gives one entry per table (its text columns) and one for its raw bytes."""
+    texts: dict[str, str] = {}
     for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
         if path.suffix == ".duckdb":
-            for table, text in warehouse_text(path).items():
-                hits += [(f"{path.name}:{table}", v) for v in wanted if v in text]
+            texts.update({f"{path.name}:{table}": text for table, text in warehouse_text(path).items()})
             # And the file's bytes, for anything a table scan would not show (free blocks).
-            raw = path.read_bytes()
-            hits += [(f"{path.name}:bytes", v) for v in wanted if v.encode() in raw]
-            continue
-        if path.suffix in (".wal", ".tmp"):
-            text = path.read_bytes().decode("latin-1")
+            texts[f"{path.name}:bytes"] = path.read_bytes().decode("latin-1")
+        elif path.suffix in (".wal", ".tmp"):
+            texts[path.name] = path.read_bytes().decode("latin-1")
         else:
-            text = searchable(path)
-        hits += [(path.name, v) for v in wanted if v in text]
-    return hits
+            texts[path.name] = searchable(path)
+    return texts
+
+
+def files_holding(folder: Path | dict[str, str], values: Iterable[str]) -> list[tuple[str, str]]:
+    """(output, value) for every value found in any file under ``folder`` (or in a
+    ``snapshot`` of it already taken)."""
+    texts = folder if isinstance(folder, dict) else snapshot(folder)
+    wanted = [v for v in values if v]
+    return [(name, value) for name, text in texts.items() for value in wanted
+            if value in text or value.encode("utf-8").decode("latin-1") in text]
