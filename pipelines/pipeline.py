@@ -7,6 +7,7 @@ functions one per asset, so both paths compute identical results.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,18 +53,18 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
     a GX validation costs about a second whatever its size, so once per folder would dominate
     a run over many areas.
     """
-    from pipelines.ingest import discover_extracts, ingest_folder
+    from pipelines.ingest import discover_extracts
     from pipelines.warehouse import load_ingest
 
     folders = discover_extracts(Path(extracts_dir))
     results = []
-    for index, folder in enumerate(folders, start=1):
-        progress(f"[{index}/{len(folders)}] reading {folder.area_code} as at {folder.as_at}")
-        result = ingest_folder(folder, run_gx=False)
-        load_ingest(con, result)
-        for message in result.messages:
-            progress(f"    refused: {message}")
-        results.append(result)
+    with _folder_reader(len(folders)) as read:
+        for index, (folder, result) in enumerate(zip(folders, read(folders), strict=True), start=1):
+            progress(f"[{index}/{len(folders)}] read {folder.area_code} as at {folder.as_at}")
+            load_ingest(con, result)  # one writer: the warehouse is loaded here, in order
+            for message in result.messages:
+                progress(f"    refused: {message}")
+            results.append(result)
     if results:
         progress("checking every table against its data contract (Great Expectations)")
     return results, validate_contracts(results)
@@ -76,6 +77,34 @@ def contract_summary(contract_results: list) -> str:
         return f"data contracts: every expectation met in {len(contract_results)} table check(s)"
     return (f"data contracts: rows outside the contract in {', '.join(flagged)} "
             "(quarantined or warned: see the validation reports)")
+
+
+# Folders are read in worker processes when there are enough of them to pay for starting
+# the workers (about a second each); reading is CPU-bound pandas work, so threads would not help.
+PARALLEL_MIN_FOLDERS = 4
+
+
+def _read_folder(folder):
+    from pipelines.ingest import ingest_folder
+
+    return ingest_folder(folder, run_gx=False)
+
+
+@contextmanager
+def _folder_reader(count: int):
+    """A function mapping folders to ingest results in order: in worker processes, or here."""
+    import os
+
+    workers = min(int(os.environ.get("LAC_HEALTH_WORKERS", os.cpu_count() or 1)), count)
+    if workers < 2 or count < PARALLEL_MIN_FOLDERS:
+        yield lambda folders: map(_read_folder, folders)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent holds a DuckDB connection and its threads.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield lambda folders: pool.map(_read_folder, folders)
 
 
 def validate_contracts(results: list) -> list:
