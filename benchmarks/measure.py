@@ -134,6 +134,7 @@ class StageClock:
     peak_rss_bytes: int = 0
     samples: int = 0
     _active: tuple[str, ...] = ()
+    _entered: dict[str, float] = field(default_factory=dict)  # running stage -> perf_counter at entry
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _started: float = 0.0
@@ -186,6 +187,7 @@ class StageClock:
         wall, cpu = time.perf_counter(), cpu_seconds()
         if not nested:
             self._active = (*self._active, name)
+            self._entered[name] = wall
         self._charge(tree_rss_bytes())
         try:
             yield record
@@ -196,6 +198,7 @@ class StageClock:
                 record.wall_seconds += time.perf_counter() - wall
                 record.cpu_seconds += cpu_seconds() - cpu
                 self._active = tuple(active for active in self._active if active != name)
+                self._entered.pop(name, None)
 
     def wrap(self, name: str, function: Callable) -> Callable:
         """``function`` timed as stage ``name`` on every call."""
@@ -210,8 +213,18 @@ class StageClock:
         return timed
 
     def to_dict(self) -> dict[str, object]:
+        """Everything recorded; a stage still running (in a snapshot of a run that may be
+        stopped) also says how long it has been running in its current call."""
+        now = time.perf_counter()
+        stages = []
+        for record in list(self.stages.values()):
+            data = record.to_dict()
+            entered = self._entered.get(record.name)
+            if entered is not None:
+                data["running_seconds"] = round(now - entered, 3)
+            stages.append(data)
         return {
-            "stages": [record.to_dict() for record in self.stages.values()],
+            "stages": stages,
             "peak_rss_bytes": max(self.peak_rss_bytes, peak_rss_self_bytes()),
             "peak_rss_sampled_bytes": self.peak_rss_bytes,
             "peak_rss_self_kernel_bytes": peak_rss_self_bytes(),

@@ -172,7 +172,10 @@ def markdown(results: dict) -> str:
            f"{data['report_quarter']}." if data.get("looked_after_at_quarter_end") else "."),
         "",
         f"Machine: {machine['cores']} cores ({machine['cpu_model']}), {machine['memory_gb']} GB; "
-        f"Python {machine['python']}, DuckDB {machine['duckdb']}, pandas {machine['pandas']}.",
+        f"Python {machine['python']}, DuckDB {machine['duckdb']}, pandas {machine['pandas']}."
+        + (f" Code: commit {results['code']['commit'][:7]}"
+           f"{' with local changes' if results['code'].get('modified_files') else ''}."
+           if (results.get("code") or {}).get("commit") else ""),
     ]
     load = results.get("machine_load") or {}
     if "other_cores_busy_on_average" in load:
@@ -189,6 +192,8 @@ def markdown(results: dict) -> str:
     total = run.get("end_to_end_seconds") or run.get("elapsed_seconds")
     for stage in run.get("stages", []):
         name = stage["name"] if stage["parent"] is None else f"  ↳ {stage['name'].split(': ', 1)[-1]}"
+        if stage.get("running_seconds") is not None:
+            name += f" (still running: {stage['running_seconds']:,.0f} s into a call when stopped)"
         share = f"{100 * stage['wall_seconds'] / total:.0f}" if total else "–"
         lines.append(f"| {name} | {_number(stage['wall_seconds'], 2)} | {_number(stage['cpu_seconds'], 2)} | "
                      f"{share} | {_rate(rows, stage['wall_seconds'])} | {_number(stage['peak_rss_mb'], 0)} |")

@@ -45,6 +45,29 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def code_version() -> dict[str, object]:
+    """The commit measured and whether the working tree differed from it (read-only git)."""
+    def git(*arguments: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                  check=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "HEAD"),
+            "modified_files": None if status is None else len([line for line in status.splitlines() if line])}
+
+
+def _shown(path: Path) -> str:
+    """A path as recorded in the results: relative to the project when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _worker(arguments: list[str], result: Path, timeout: float) -> tuple[dict, float, str | None]:
     """Run one worker; returns its JSON result, its wall time and why it stopped early, if it did."""
     result.unlink(missing_ok=True)
@@ -113,10 +136,11 @@ def run_benchmark(scale_name: str, *, work_dir: Path = WORK_DIR, results_dir: Pa
         "scale": {"name": scale.name, "description": scale.description, "areas": list(scale.areas),
                   "children": scale.children, "quarters": scale.quarters, "revisions": scale.revisions,
                   "seed": scale.seed, "end_quarter": scale.end_quarter},
-        "extracts": {"path": str(extracts.path), "files": extracts.files, "rows": extracts.rows,
+        "extracts": {"path": _shown(extracts.path), "files": extracts.files, "rows": extracts.rows,
                      "bytes": extracts.bytes, "generated_now": extracts.generated,
                      "generate_seconds": extracts.generate_seconds},
         "machine": machine_info(),
+        "code": code_version(),
         "stages_documented": list(TOP_LEVEL_STAGES),
     }
     own_cpu = 0.0
@@ -163,7 +187,7 @@ def run_benchmark(scale_name: str, *, work_dir: Path = WORK_DIR, results_dir: Pa
         if prefix.with_suffix(".txt").is_file():
             Path(results_dir).mkdir(parents=True, exist_ok=True)
             text.write_text(prefix.with_suffix(".txt").read_text(encoding="utf-8"), encoding="utf-8")
-        results["profile"] = {"text": str(text), "html": str(prefix.with_suffix(".html")),
+        results["profile"] = {"text": _shown(text), "html": _shown(prefix.with_suffix(".html")),
                               "profiled_seconds": round(seconds, 3), "stopped_because": stopped}
     results["targets"] = judge_targets(results)
     results_dir = Path(results_dir)

@@ -437,6 +437,10 @@ def format_result(result: AuditResult) -> str:
     else:
         lines.append(f"No disclosure finding in {len(result.audited)} board output(s): "
                      f"{', '.join(result.audited) or 'none found'}.")
+    by_reason: dict[str, list[str]] = {}
     for name, why in result.skipped:
-        lines.append(f"  skipped {name}: {why}")
+        by_reason.setdefault(why, []).append(name)
+    for why, names in by_reason.items():
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]}"
+        lines.append(f"  skipped {len(names)} file(s), {why}: {shown}")
     return "\n".join(lines)

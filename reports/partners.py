@@ -1385,6 +1385,7 @@ def build_partners_context(report: PartnerReport) -> dict[str, Any]:
         for s in report.comparisons
     ]
     return {
+        "audience": report.audience,
         "title": f"Partner comparison: {group.name}, {quarter.short_label}",
         "version": report.run_metadata.get("lac-health version", ""),
         "report": report,

@@ -22,10 +22,12 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
+from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.partners import PartnerGroup
 from pipelines.quarters import Quarter
 from reports.figures import Figure
@@ -389,6 +391,8 @@ def _benchmarks(ws: Worksheet, report: PartnerReport) -> None:
 def build_partners_workbook(report: PartnerReport) -> Workbook:
     """The workbook in memory (``write_partners_workbook`` saves it)."""
     book = Workbook()
+    # Read by `lac-health audit-disclosure` to know which audience the workbook is for.
+    book.custom_doc_props.append(StringProperty(name=AUDIENCE_MARKER, value=report.audience))
     contents = book.active
     contents.title = "Contents"
     sheets = [

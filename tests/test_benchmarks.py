@@ -218,8 +218,11 @@ def test_stage_clock_times_nested_stages_and_charges_memory() -> None:
         del block
     for _ in range(2):  # a re-entered stage accumulates its calls
         with clock.stage("again"):
-            pass
+            snapshot = {stage["name"]: stage for stage in clock.to_dict()["stages"]}
     clock.stop()
+    # A snapshot taken inside a stage (a run that may be stopped) says it is still running.
+    assert snapshot["again"]["running_seconds"] >= 0 and "running_seconds" not in snapshot["outer"]
+    assert all("running_seconds" not in stage for stage in clock.to_dict()["stages"])
     outer, inner, again = (clock.stages[name] for name in ("outer", "outer: inner", "again"))
     assert outer.parent is None and inner.parent == "outer"
     assert outer.wall_seconds >= inner.wall_seconds > 0

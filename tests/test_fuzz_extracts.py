@@ -153,7 +153,7 @@ def check_result(result: IngestResult, cells: list[str]) -> None:
         assert not any(value in text for text in shown), value
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid=grids(), name=st.sampled_from(["children.csv", "episodes.csv", "sdq.csv", "other.csv"]))
 def test_random_grids_with_contract_headers(grid: tuple, name: str) -> None:
     header, rows = grid
@@ -167,7 +167,7 @@ def test_random_grids_with_contract_headers(grid: tuple, name: str) -> None:
     check_result(result, [c for row in rows for c in row])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid=contract_grids(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
 def test_random_rows_of_a_recognised_table(grid: tuple, encoding: str) -> None:
     table, header, rows = grid
@@ -181,7 +181,7 @@ def test_random_rows_of_a_recognised_table(grid: tuple, encoding: str) -> None:
         assert int(line["rows_in"]) == len(_data_rows(rows))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid=contract_grids(), cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=3)), max_size=3))
 def test_broken_files_of_a_recognised_table(grid: tuple, cut: float, flips: list) -> None:
     """A well-formed file cut off anywhere and with a few bytes overwritten."""
@@ -225,7 +225,7 @@ def extract_folders(draw: st.DrawFn) -> dict[str, tuple[list[str], list[list[str
     return folder
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(folder=extract_folders())
 def test_random_extract_folders(folder: dict) -> None:
     path = _folder()
@@ -237,7 +237,7 @@ def test_random_extract_folders(folder: dict) -> None:
     assert files == {f"{table}.csv" for table in folder}
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid=contract_grids(), seed=st.integers(0, 2**16))
 def test_random_workbooks_of_a_recognised_table(grid: tuple, seed: int) -> None:
     """The same through .xlsx, with cells of every type a worksheet holds."""
@@ -256,7 +256,7 @@ def test_random_workbooks_of_a_recognised_table(grid: tuple, seed: int) -> None:
     check_result(result, [c for row in rows for c in row])
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(data=st.binary(max_size=400), suffix=st.sampled_from([".csv", ".xlsx"]))
 def test_random_bytes_in_a_folder(data: bytes, suffix: str) -> None:
     """Random bytes as the children file of an otherwise good folder: refused, clearly."""

@@ -295,8 +295,10 @@ def test_funnel_limits_accept_a_scalar_n():
 @given(p0=st.floats(min_value=0, max_value=1), n=st.integers(min_value=1, max_value=5_000))
 def test_funnel_narrows_with_n_and_contains_the_mean(p0, n):
     lower, upper = funnel_limits(p0, np.array([n, 4 * n]), Z95)
-    assert 0.0 <= lower[0] <= lower[1] <= p0 + 1e-12
-    assert p0 - 1e-12 <= upper[1] <= upper[0] <= 1.0
+    # Within floating-point rounding: near p0 = 1 both upper limits round to about 1.
+    tolerance = 1e-12
+    assert 0.0 <= lower[0] <= lower[1] + tolerance and lower[1] <= p0 + tolerance
+    assert p0 - tolerance <= upper[1] <= upper[0] + tolerance and upper[0] <= 1.0
 
 
 # ---------------------------------------------------------------------------------------

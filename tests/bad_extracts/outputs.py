@@ -36,6 +36,12 @@ def searchable(path: Path) -> str:
         text = xlsx_xml(path)
     elif suffix == ".parquet":
         text = pd.read_parquet(path).to_csv(index=False)
+    elif suffix in (".html", ".htm"):
+        # The inlined plotly.js bundle is the same library code in every page (megabytes of
+        # it); everything else, the charts' JSON islands included, is searched.
+        from reports.html import plotly_js
+
+        text = path.read_text(encoding="utf-8", errors="replace").replace(plotly_js(), "")
     elif suffix in TEXT_SUFFIXES:
         text = path.read_text(encoding="utf-8", errors="replace")
     else:
@@ -82,6 +88,7 @@ def files_holding(folder: Path | dict[str, str], values: Iterable[str]) -> list[
     """(output, value) for every value found in any file under ``folder`` (or in a
     ``snapshot`` of it already taken)."""
     texts = folder if isinstance(folder, dict) else snapshot(folder)
-    wanted = [v for v in values if v]
-    return [(name, value) for name, text in texts.items() for value in wanted
-            if value in text or value.encode("utf-8").decode("latin-1") in text]
+    # A non-ASCII value is also looked for as its UTF-8 bytes (how the raw bytes read).
+    forms = {v: {v, v.encode("utf-8").decode("latin-1")} for v in values if v}
+    return [(name, value) for name, text in texts.items() for value, variants in forms.items()
+            if any(form in text for form in variants)]
