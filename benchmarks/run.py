@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -151,7 +152,10 @@ def run_benchmark(scale_name: str, *, work_dir: Path = WORK_DIR, results_dir: Pa
             folder / "floor.json", timeout)
         results["floor"] = {**data, "process_seconds": round(seconds, 3), "stopped_because": stopped}
         own_cpu += data.get("cpu_seconds", 0.0)
+    # A fresh output folder every time: a warehouse left by an earlier run would make this a
+    # different (warmer, smaller) run — earlier extracts already snapshotted, say.
     out = folder / "out"
+    shutil.rmtree(out, ignore_errors=True)
     data, seconds, stopped = _worker(
         ["pipeline", str(extracts.path), str(out), str(folder / "pipeline.json")], folder / "pipeline.json", timeout)
     results["pipeline"] = _pipeline_summary(data, seconds, stopped)
@@ -180,6 +184,7 @@ def run_benchmark(scale_name: str, *, work_dir: Path = WORK_DIR, results_dir: Pa
     if profile:
         # The text profile is kept with the results; the HTML (large) stays in the work folder.
         prefix = folder / "profile"
+        shutil.rmtree(folder / "out-profiled", ignore_errors=True)
         data, seconds, stopped = _worker(
             ["pipeline", str(extracts.path), str(folder / "out-profiled"), str(folder / "profiled.json"),
              "--profile", str(prefix)], folder / "profiled.json", timeout * 2)
