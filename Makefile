@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
+SCALE  ?= area
 
 .PHONY: demo test test-tools ui lint format screenshots bench clean
 
@@ -38,7 +39,7 @@ screenshots: $(STAMP)
 	$(BIN)/python -m reports.screenshots --out screenshots
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
