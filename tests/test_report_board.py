@@ -11,7 +11,6 @@ import hashlib
 import itertools
 import re
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,56 +20,9 @@ from pipelines.kpi_catalogue import KPIS
 from reports.board import all_charts, build_context, render_board_report
 from reports.formatting import format_value, number_or_none
 from reports.html import MAX_BYTES, plotly_js
+from tests.html_page import Page, parse
 
 EVIL = "<script>alert(1)</script>"
-
-
-class Page(HTMLParser):
-    """A small DOM summary: elements with attributes and text, in document order."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[dict] = []
-        self.stack: list[dict] = []
-        self.scripts: list[tuple[dict, str]] = []
-        self._script: dict | None = None
-        self._script_text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = {"tag": tag, "attrs": dict(attrs), "text": "", "parents": [e["tag"] for e in self.stack],
-                   "parent_ids": [e["attrs"].get("id") for e in self.stack]}
-        self.elements.append(element)
-        if tag == "script":
-            self._script, self._script_text = element, []
-        if tag not in {"meta", "link", "br", "img", "input", "hr"}:
-            self.stack.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._script is not None:
-            self.scripts.append((self._script["attrs"], "".join(self._script_text)))
-            self._script = None
-        while self.stack:
-            element = self.stack.pop()
-            if element["tag"] == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if self._script is not None:
-            self._script_text.append(data)
-            return
-        for element in self.stack:
-            element["text"] += data
-
-    def find(self, tag: str, **attrs: str) -> list[dict]:
-        return [e for e in self.elements if e["tag"] == tag
-                and all(e["attrs"].get(k.rstrip("_")) == v for k, v in attrs.items())]
-
-
-def parse(html: str) -> Page:
-    page = Page()
-    page.feed(html)
-    page.close()
-    return page
 
 
 @pytest.fixture(scope="module")
