@@ -12,25 +12,25 @@ the warehouse. So the rules lean to refusing, and are made strict only where an 
 column of the contract would otherwise trip them:
 
 NHS numbers
-    Ten digits (or 3-3-4 with spaces or hyphens) whose tenth digit is the modulus-11 check
-    digit of the first nine. About 1 in 11 random ten-digit numbers passes that check, so a
-    pseudonymous ten-digit child id will sometimes look like an NHS number. The decision is
-    therefore made per column: flagged when the header names an NHS number (``nhs``,
-    ``nhs_no``, ``NHSNumber``...) and any value is a valid one (a single planted number is
-    caught), or, whatever the header, when at least 80% of the non-blank values are valid
-    and there are at least 5 valid ones. A column of random ids passes that with probability
-    at most 1 in 29,000 (the worst case is a column of six; longer columns far less).
+    Ten digits (or 3-3-4 with spaces or hyphens), as the whole cell or standing alone inside
+    text ("NHS no. 999 000 0085"), whose tenth digit is the modulus-11 check digit of the
+    first nine. One such value in any column refuses the file (EXTRACTS.md: one valid NHS
+    number is one too many). A pseudonymous ten-digit id whose check digit is not valid is
+    not an NHS number; one whose check digit happens to be valid (1 in 11) is treated as
+    one, so an area whose ids are ten digits should give them a letter prefix.
 Full postcodes
     Any value anywhere (see ``postcodes``): a spaced postcode inside any text, a whole cell
-    that is a spaced postcode in any case, or an unspaced one by the strict structure.
+    that is a spaced postcode in any case, or an unspaced one in any case by the strict
+    structure, whole or inside text.
     Postcode *districts* (``B11``) are not identifying and pass.
 E-mail addresses
-    Any value containing ``something@domain.tld``.
+    Any value containing ``something@domain.tld``, found in time linear in the text.
 Phone numbers
     UK numbers: 07 mobiles and 01/02/03 landlines, 10-11 digits with the leading 0, or
     +44/0044 with an optional (0); spaces, hyphens and brackets allowed. A number written
-    with a separator, a +44 prefix or inside text is flagged wherever it is. A cell that is
-    nothing but 10-11 digits starting 01/02/03/07 may be a zero-padded id, so such cells are
+    with a separator, a +44 prefix or inside text, or a bare 11-digit 07 mobile, is flagged
+    wherever it is. A cell that is nothing but 10-11 digits starting 01/02/03 may be a
+    zero-padded id, so such cells are
     judged like NHS numbers: flagged when the header names a phone or at least 80% of the
     column (and at least 5 cells) has that form. ISO dates, ODS codes (A81001), ONS codes
     (E08000025) and UK dates never match: the number must start at a word boundary with 0
@@ -38,18 +38,22 @@ Phone numbers
 Addresses
     A house number followed by one to four capitalised words ending in a street word
     (Road, Street, Avenue, Lane, Close, Drive, Way, Court, Crescent, Place, Gardens...):
-    ``12 High Street``, ``Flat 3, 4 Mill Lane``. Also any non-blank value in a column whose
-    header names an address.
+    ``12 High Street``, ``Flat 3, 4 Mill Lane``; a house name before a street
+    (``Rose Cottage, Mill Lane``); a street before a town (``Mill Lane, Leeds``). Also any
+    non-blank value in a column whose header names an address.
 Names
     A column whose header names a person's name (name, first_name, forename, surname,
-    last_name, full_name, child_name, mother_name, carer_name...) with any non-blank value;
+    last_name, full_name, child_name, mother_name, carer_name, known_as, alias...) with any
+    non-blank value;
     a header naming an organisation's name (practice_name, provider_name, school_name,
     la_name...) is not a person's name. And, in columns that are not in the contract (free
     text), values made of two to four capitalised words ("Jane Smith", "O'Brien-Jones Mary")
     in at least half of the non-blank cells. Words that are common in descriptions
     (White British, Foster Care, Children's Home, Birmingham City Council) and the names of
     the areas in the reference list do not count as names. Contract columns hold codes,
-    ids, dates and numbers and are not checked for name-shaped values.
+    dates and numbers and are not checked for name-shaped values, except the id columns
+    (child_id, assessment_id, referral_id): an id is a code, so one name-shaped value there
+    ("Poppy Clarke") refuses the file.
 """
 
 from __future__ import annotations
@@ -106,6 +110,15 @@ def _words(text: str) -> frozenset[str]:
 
 # ---------------------------------------------------------------- NHS numbers
 _NHS_SHAPE = re.compile(r"[0-9]{10}|[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}")
+# Ten digits (or 3-3-4 separated) standing alone inside any text: "NHS no. 999 000 0085".
+_NHS_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])")
+
+
+def _valid_check_digit(digits: list[int]) -> bool:
+    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    if check == 11:
+        check = 0
+    return check == digits[9]  # a check of 10 never equals a digit: no valid number
 
 
 def is_nhs_number(value: str) -> bool:
@@ -113,24 +126,48 @@ def is_nhs_number(value: str) -> bool:
     value = value.strip()
     if not _NHS_SHAPE.fullmatch(value):
         return False
-    digits = [int(c) for c in value if c.isdigit()]
-    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
-    if check == 11:
-        check = 0
-    return check == digits[9]  # a check of 10 never equals a digit: no valid number
+    return _valid_check_digit([int(c) for c in value if c.isdigit()])
+
+
+def has_nhs_number(value: str) -> bool:
+    """The cell is, or contains, a valid NHS number (any spacing)."""
+    if sum(c.isdigit() for c in value) < 10:
+        return False
+    return any(
+        _valid_check_digit([int(c) for c in match.group() if c.isdigit()])
+        for match in _NHS_IN_TEXT.finditer(value)
+    )
 
 
 def nhs_number_mask(values: pd.Series) -> pd.Series:
-    """True where a cell is a valid NHS number."""
-    return per_distinct_value(values, is_nhs_number)
+    """True where a cell is or contains a valid NHS number."""
+    return per_distinct_value(values, has_nhs_number)
 
 
 # ---------------------------------------------------------------- e-mail
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Linear in the length of the text whatever it holds: the scan starts only at an "@" and
+# the domain is one possessive run of its characters, checked afterwards (a pattern with
+# nested quantifiers backtracks quadratically on long tokens ending in "@").
+_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+'-")
+_DOMAIN_RUN = re.compile(r"[A-Za-z0-9.-]*+")
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9-]+")
+_TOP_LABEL = re.compile(r"[A-Za-z]{2,}")
 
 
 def has_email(value: str) -> bool:
-    return "@" in value and _EMAIL.search(value) is not None
+    at = value.find("@")
+    while at != -1:
+        if at > 0 and value[at - 1] in _LOCAL_CHARS:
+            run = _DOMAIN_RUN.match(value, at + 1)
+            labels = run.group().rstrip(".").split(".") if run else []
+            if (
+                len(labels) >= 2
+                and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+                and _TOP_LABEL.fullmatch(labels[-1])
+            ):
+                return True
+        at = value.find("@", at + 1)
+    return False
 
 
 def email_mask(values: pd.Series) -> pd.Series:
@@ -146,6 +183,8 @@ _PHONE_IN_TEXT = re.compile(
     r"(?!\w)"
 )
 _PHONE_DIGITS_ONLY = re.compile(r"0[1237][0-9]{8,9}")
+# An 11-digit 07 number is a UK mobile however it is written: ids are not padded to 07...
+_BARE_MOBILE = re.compile(r"07[0-9]{9}")
 
 
 def is_bare_phone(value: str) -> bool:
@@ -155,7 +194,10 @@ def is_bare_phone(value: str) -> bool:
 
 def has_phone(value: str) -> bool:
     """A UK phone number written as people write one: with spaces, hyphens, brackets or
-    +44, or inside text. A bare digit string is ``is_bare_phone``, judged per column."""
+    +44, or inside text, or a bare 11-digit mobile. Other bare digit strings are
+    ``is_bare_phone``, judged per column."""
+    if _BARE_MOBILE.fullmatch(value.strip()):
+        return True
     return _PHONE_IN_TEXT.search(value) is not None and not is_bare_phone(value)
 
 
@@ -185,8 +227,23 @@ _ADDRESS = re.compile(
 )
 
 
+# A house name and a street without a number: "Rose Cottage, Mill Lane"; or a street and a
+# town: "Mill Lane, Leeds".
+_CAPITALISED = r"[A-Z][A-Za-z'’.-]*"
+_NAMED_HOUSE = re.compile(
+    rf"(?<![\w])(?:{_CAPITALISED}\s+){{0,3}}{_CAPITALISED},\s*(?:{_CAPITALISED}\s+){{1,3}}(?:{_STREET})\b"
+)
+_STREET_AND_TOWN = re.compile(
+    rf"(?<![\w])(?:{_CAPITALISED}\s+){{1,3}}(?:{_STREET}),\s*[A-Z][a-z]+"
+)
+
+
 def has_address(value: str) -> bool:
-    return _ADDRESS.search(value) is not None
+    return (
+        _ADDRESS.search(value) is not None
+        or _NAMED_HOUSE.search(value) is not None
+        or _STREET_AND_TOWN.search(value) is not None
+    )
 
 
 def address_mask(values: pd.Series) -> pd.Series:
@@ -228,7 +285,9 @@ _NAME_HEADER_WORDS = (
     "nickname",
     "preferredname",
 )
-_NAME_HEADER_TOKENS = frozenset({"name", "names", "forename", "forenames", "surname", "surnames"})
+_NAME_HEADER_TOKENS = frozenset(
+    {"name", "names", "forename", "forenames", "surname", "surnames", "alias", "aka"}
+)
 _ORGANISATION_TOKENS = _words(
     """
     practice provider school area la lea authority organisation organization org team service
@@ -286,7 +345,12 @@ def header_kind(header: str) -> str | None:
         return "phone"
     if set(tokens) & {"address", "addr", "street"} or joined.startswith("addressline"):
         return "address"
-    person = any(w in joined for w in _NAME_HEADER_WORDS) or bool(set(tokens) & _NAME_HEADER_TOKENS)
+    known_as = tokens[:2] == ["known", "as"] or joined == "knownas"
+    person = (
+        any(w in joined for w in _NAME_HEADER_WORDS)
+        or bool(set(tokens) & _NAME_HEADER_TOKENS)
+        or known_as
+    )
     if person and not set(tokens) & _ORGANISATION_TOKENS:
         return "name"
     return None
@@ -336,8 +400,8 @@ def scan_column(header: str, values: pd.Series, *, in_contract: bool) -> list[Fi
     named = header_kind(header)
     findings: list[Finding] = []
 
-    nhs = column.hits(is_nhs_number)
-    if (named == "nhs_number" and nhs) or column.whole_column(nhs):
+    nhs = column.hits(has_nhs_number)
+    if nhs:  # one valid NHS number is one too many (EXTRACTS.md)
         findings.append(column.finding("nhs_number", nhs, by_header=named == "nhs_number"))
 
     postcodes = column.hits(is_full_postcode)
@@ -365,6 +429,10 @@ def scan_column(header: str, values: pd.Series, *, in_contract: bool) -> list[Fi
 
     if named == "name":
         findings.append(column.finding("name", None, by_header=True))
+    elif in_contract and _is_id_column(header):
+        names = column.hits(is_name_like)  # an id is a code: one name in it is a name
+        if names:
+            findings.append(column.finding("name", names, by_header=False))
     elif not in_contract:
         names = column.hits(is_name_like)
         if names and column.rows(names) >= NAME_SHARE * column.non_blank:
@@ -372,12 +440,17 @@ def scan_column(header: str, values: pd.Series, *, in_contract: bool) -> list[Fi
     return findings
 
 
+def _is_id_column(header: str) -> bool:
+    tokens, _ = _header_tokens(header)
+    return bool(tokens) and tokens[-1] in ("id", "child")
+
+
 def header_cell_kind(header: str) -> str | None:
     """The kind of identifying data a header cell itself holds (a value typed or pasted into
     row 1). Only the precise detectors apply: a title-case header such as "Placement Type"
     has the shape of a name."""
     for kind, predicate in (
-        ("nhs_number", is_nhs_number),
+        ("nhs_number", has_nhs_number),
         ("postcode", is_full_postcode),
         ("email", has_email),
         ("phone", has_phone),

@@ -41,8 +41,12 @@ SPACED_IN_TEXT = re.compile(
 )
 # A whole cell that is a spaced postcode, in any case ("b11 4aa").
 SPACED_WHOLE = re.compile(rf"(?:{_LOOSE_OUTWARD} +{_LOOSE_INWARD}|GIR +0AA)", re.IGNORECASE)
-# A whole cell that is an unspaced postcode, by the strict structure only.
+# An unspaced postcode, by the strict structure only, matched on the upper-cased text so
+# that any case is caught ("b111aa"): as a whole cell, or standing alone inside text.
 UNSPACED_WHOLE = re.compile(rf"(?:{_STRICT_OUTWARD}{_STRICT_INWARD}|GIR0AA)")
+UNSPACED_IN_TEXT = re.compile(
+    rf"(?<![A-Z0-9])(?:{_STRICT_OUTWARD}{_STRICT_INWARD}|GIR0AA)(?![A-Z0-9])"
+)
 
 _FULL_FOR_CUTTING = re.compile(rf"({_LOOSE_OUTWARD}|GIR) *({_LOOSE_INWARD}|0AA)")
 _DISTRICT_ONLY = re.compile(rf"{_LOOSE_OUTWARD}|GIR")
@@ -51,10 +55,12 @@ _DISTRICT_ONLY = re.compile(rf"{_LOOSE_OUTWARD}|GIR")
 def is_full_postcode(value: str) -> bool:
     """True where a cell is, or contains, a full UK postcode (outward + inward code)."""
     value = value.strip()
+    upper = value.upper()
     return (
         SPACED_IN_TEXT.search(value) is not None
         or SPACED_WHOLE.fullmatch(value) is not None
-        or UNSPACED_WHOLE.fullmatch(value) is not None
+        or UNSPACED_WHOLE.fullmatch(upper) is not None
+        or (len(value) > 7 and UNSPACED_IN_TEXT.search(upper) is not None)
     )
 
 
