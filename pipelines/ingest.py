@@ -52,6 +52,7 @@ from pipelines.contracts import (
 from pipelines.contracts.clean_schema import EXTRACT_COLUMNS, clean_schema, pandas_dtype
 from pipelines.contracts.file_rules import file_rule
 from pipelines.contracts.gx_suites import ContractResult
+from pipelines.safe_text import display_name
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ AREA_CODE = re.compile(r"^[EWSN][0-9]{8}$")
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # Files handed to the readers: the two formats of the contract, and other spreadsheet or
 # delimited formats an analyst may save by mistake, which the readers refuse with a reason.
-DATA_SUFFIXES = (".csv", ".xlsx", ".xls", ".xlsm", ".xlsb", ".ods", ".tsv")
+DATA_SUFFIXES = (".csv", ".xlsx", ".xls", ".xlsm", ".xlsb", ".ods", ".tsv", ".txt", ".xml", ".json")
 
 QUARANTINE_COLUMNS = ["area_code", "as_at", "file", "row_number", "column", "rule_code", "message"]
 FINDING_COLUMNS = [*QUARANTINE_COLUMNS[:-1], "severity", "message"]
@@ -79,6 +80,9 @@ class ExtractFolder:
     area_code: str
     as_at: date
     path: Path
+    # Set when the folder itself is refused before any file is read (an as-at date after
+    # today): it is still reported, as one refused summary row, so it is never silent.
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,21 +134,50 @@ def parse_as_at(name: str) -> date | None:
         return None
 
 
+def today() -> date:
+    """The date as-at folders are judged against (a function, so tests can move it)."""
+    return date.today()
+
+
+def _future_refusal(as_at: date) -> str | None:
+    if as_at <= today():
+        return None
+    return (
+        f"as-at folder {as_at.isoformat()} is dated after today ({today().isoformat()}): an "
+        "extract cannot be complete up to a date that has not happened (a typo in the year?). "
+        "Rename the folder to the date the data is complete to; nothing in it has been read."
+    )
+
+
 def _visible(path: Path) -> bool:
     return not path.name.startswith((".", "~$", "__"))
 
 
-def _as_at_folders(area: Path, skipped: list[SkippedPath]) -> list[ExtractFolder]:
+def _escapes(path: Path, root: Path) -> bool:
+    """A symbolic link (or a path through one) leading outside ``root`` (resolved)."""
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError, RuntimeError):  # outside, unreadable, or a link loop
+        return True
+    return False
+
+
+_OUTSIDE = "symbolic link leading outside the extracts root: not followed"
+
+
+def _as_at_folders(area: Path, skipped: list[SkippedPath], root: Path) -> list[ExtractFolder]:
     folders = []
     for child in sorted(area.iterdir()):
         if not _visible(child):
             continue
-        if child.is_dir():
+        if _escapes(child, root):
+            skipped.append(SkippedPath(child, _OUTSIDE))
+        elif child.is_dir():
             as_at = parse_as_at(child.name)
             if as_at is None:
                 skipped.append(SkippedPath(child, "folder name is not an as-at date (YYYY-MM-DD)"))
             else:
-                folders.append(ExtractFolder(area.name, as_at, child))
+                folders.append(ExtractFolder(area.name, as_at, child, _future_refusal(as_at)))
         elif child.suffix.lower() in DATA_SUFFIXES:
             skipped.append(SkippedPath(child, "data file outside an as-at folder (<area_code>/<YYYY-MM-DD>/)"))
     return folders
@@ -152,33 +185,38 @@ def _as_at_folders(area: Path, skipped: list[SkippedPath]) -> list[ExtractFolder
 
 def find_extracts(root: Path) -> Discovery:
     """Extract folders under ``root`` (an extracts root, one area's folder or one as-at
-    folder), and what was skipped and why. Folders are in area, then as-at order."""
+    folder), and what was skipped and why. Folders are in area, then as-at order.
+
+    Symbolic links that lead outside ``root`` are not followed; an as-at folder dated after
+    today is returned with its ``refusal`` set, so it is reported rather than read."""
     root = Path(root)
     if not root.is_dir():
-        raise NotADirectoryError(f"{root} is not a folder")
+        raise NotADirectoryError(f"{display_name(str(root))} is not a folder")
     skipped: list[SkippedPath] = []
     folders: list[ExtractFolder] = []
     resolved = root.resolve()
     as_at = parse_as_at(resolved.name)
     if as_at is not None:
         if is_area_code(resolved.parent.name):
-            folders.append(ExtractFolder(resolved.parent.name, as_at, root))
+            folders.append(ExtractFolder(resolved.parent.name, as_at, root, _future_refusal(as_at)))
         else:
             skipped.append(SkippedPath(root, "as-at folder whose parent is not an ONS area code"))
     elif is_area_code(resolved.name):
-        folders.extend(_as_at_folders(root, skipped))
+        folders.extend(_as_at_folders(root, skipped, resolved))
     else:
         for child in sorted(root.iterdir()):
             if not _visible(child):
                 continue
-            if child.is_dir() and is_area_code(child.name):
-                folders.extend(_as_at_folders(child, skipped))
+            if _escapes(child, resolved):
+                skipped.append(SkippedPath(child, _OUTSIDE))
+            elif child.is_dir() and is_area_code(child.name):
+                folders.extend(_as_at_folders(child, skipped, resolved))
             elif child.is_dir():
                 skipped.append(SkippedPath(child, "folder name is not an ONS area code (e.g. E08000025)"))
             elif child.suffix.lower() in DATA_SUFFIXES:
                 skipped.append(SkippedPath(child, "data file outside an as-at folder (<area_code>/<YYYY-MM-DD>/)"))
     for item in skipped:
-        log.warning("skipped %s: %s", item.path, item.reason)
+        log.warning("skipped %s: %s", display_name(str(item.path)), item.reason)
     folders.sort(key=lambda folder: (folder.area_code, folder.as_at))
     return Discovery(folders=folders, skipped=skipped)
 
@@ -190,10 +228,18 @@ def discover_extracts(root: Path) -> list[ExtractFolder]:
 
 
 def data_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """(files for the readers, other files ignored), each sorted by name."""
+    """(files for the readers, other files ignored), each sorted by name. A symbolic link
+    leading outside the folder is neither: it is not followed (and is logged)."""
     read, ignored = [], []
+    inside = Path(folder).resolve()
     for path in sorted(Path(folder).iterdir()):
-        if not path.is_file() or not _visible(path):
+        if not _visible(path):
+            continue
+        if _escapes(path, inside):
+            log.warning("not read: %s: %s", display_name(path.name), _OUTSIDE)
+            ignored.append(path)
+            continue
+        if not path.is_file():
             continue
         (read if path.suffix.lower() in DATA_SUFFIXES else ignored).append(path)
     return read, ignored
@@ -209,10 +255,42 @@ def ingest_folder(folder: ExtractFolder | Path, *, run_gx: bool = True) -> Inges
         as_at = parse_as_at(path.resolve().name)
         if as_at is None or not is_area_code(path.resolve().parent.name):
             raise ValueError(f"{path} is not an <area_code>/<YYYY-MM-DD> folder")
-        folder = ExtractFolder(path.resolve().parent.name, as_at, path)
+        folder = ExtractFolder(path.resolve().parent.name, as_at, path, _future_refusal(as_at))
+    if folder.refusal is not None:
+        return _refused_folder(folder)
     files, ignored = data_files(folder.path)
-    notes = [f"{path.name}: not a .csv or .xlsx file, ignored" for path in ignored]
+    notes = [_ignored_note(path) for path in ignored]
     return _ingest(folder.area_code, folder.as_at, files, whole_folder=True, run_gx=run_gx, notes=notes)
+
+
+# Files that may or may not be tables: when their first row names no table's columns they
+# are listed as not read (a README.txt must not stop the area); a .csv or .xlsx that is no
+# table is refused, since the analyst meant it as one.
+MAYBE_TABLE_SUFFIXES = (".txt", ".xml", ".json")
+
+
+def _ignored_note(path: Path) -> str:
+    if path.is_symlink():
+        return f"{display_name(path.name)}: {_OUTSIDE}"
+    return f"{display_name(path.name)}: not a data file (.csv, .xlsx, .txt or .xml), not read"
+
+
+def _refused_folder(folder: ExtractFolder) -> IngestResult:
+    """A folder refused as a whole: one summary row, nothing read."""
+    message = folder.refusal or "refused"
+    summary = pd.DataFrame([{
+        "area_code": folder.area_code, "as_at": folder.as_at, "file": display_name(folder.path.name) + "/",
+        "table": "", "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": "refused",
+        "message": message,
+    }], columns=SUMMARY_COLUMNS)
+    for column in ("rows_in", "rows_accepted", "rows_quarantined"):
+        summary[column] = summary[column].astype("int64")
+    summary["as_at"] = pd.Series([folder.as_at], dtype=object)
+    return IngestResult(
+        area_code=folder.area_code, as_at=folder.as_at, raw={}, clean={},
+        quarantine=_empty(QUARANTINE_COLUMNS), summary=summary, gx_results=[], refused=True,
+        messages=[message],
+    )
 
 
 def ingest_file(path: Path, area_code: str, as_at: date, *, run_gx: bool = True) -> IngestResult:
@@ -235,6 +313,11 @@ class _File:
     typed: TypedTable | None = None
     outcome: RuleOutcome | None = None
     quarantined: np.ndarray | None = None  # positions of quarantined rows
+
+    @property
+    def name(self) -> str:
+        """The file name as shown everywhere (undecodable and control characters replaced)."""
+        return display_name(self.path.name)
 
 
 def _read(path: Path) -> _File:
@@ -262,7 +345,7 @@ def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] 
     required = set(load_extract_contract().required_tables) if whole_folder else set()
     rows = [
         {
-            "file": item.path.name,
+            "file": item.name,
             "table": item.table,
             "present": True,
             "required": item.table in required,
@@ -285,7 +368,14 @@ def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] 
 
 def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: bool, run_gx: bool,
             notes: list[str]) -> IngestResult:
-    files = [_read(path) for path in paths]
+    files = []
+    for path in paths:
+        item = _read(path)
+        if item.reader_code in ("UNKNOWN_TABLE", "UNSUPPORTED_FILE_TYPE") and path.suffix.lower() in MAYBE_TABLE_SUFFIXES:
+            notes.append(f"{item.name}: not a table of the input contract (its first row names none of "
+                         "their columns), not read")
+            continue
+        files.append(item)
 
     # Phase 1: refusals known before any row is checked (readers, two files for one table).
     first = file_refusals(_inventory(files, whole_folder, None))
@@ -418,7 +508,7 @@ def _findings(files: list[_File], usable: list[int], area_code: str, as_at: date
         pieces.append(pd.DataFrame({
             "area_code": area_code,
             "as_at": [as_at] * len(failures),
-            "file": item.path.name,
+            "file": item.name,
             "row_number": failures["row_number"].to_numpy(dtype=np.int64),
             "column": failures["column"].to_numpy(),
             "rule_code": failures["rule_code"].to_numpy(),
@@ -445,9 +535,9 @@ def _check_reconciliation(summary: pd.DataFrame, quarantine: pd.DataFrame, refus
     for number, item in enumerate(files):
         if number in refused or item.quarantined is None:
             continue
-        listed = int(counted.get(item.path.name, 0))
+        listed = int(counted.get(item.name, 0))
         if listed != len(item.quarantined):
-            raise ReconciliationError(f"{item.path.name}: {len(item.quarantined)} rows quarantined but "
+            raise ReconciliationError(f"{item.name}: {len(item.quarantined)} rows quarantined but "
                                       f"{listed} listed in the quarantine")
 
 
@@ -468,7 +558,7 @@ def _raw_frame(item: _File, area_code: str, as_at: date) -> pd.DataFrame:
         if column != "row_number" and column not in EXTRACT_COLUMNS
     }
     frame = pd.DataFrame(data, index=source.index)
-    return _meta(frame, area_code, as_at, item.path.name, item.typed.row_number)
+    return _meta(frame, area_code, as_at, item.name, item.typed.row_number)
 
 
 def _clean_frame(item: _File, area_code: str, as_at: date) -> pd.DataFrame:
@@ -491,7 +581,7 @@ def _clean_frame(item: _File, area_code: str, as_at: date) -> pd.DataFrame:
             continue
         columns[column.name] = _as_sql_type(values[column.name], column.sql_type)
     frame = pd.DataFrame(columns, index=values.index)
-    return _meta(frame, area_code, as_at, item.path.name, typed.row_number[keep].reset_index(drop=True))
+    return _meta(frame, area_code, as_at, item.name, typed.row_number[keep].reset_index(drop=True))
 
 
 def _as_sql_type(values: pd.Series, sql_type: str) -> pd.Series:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from pipelines.areas import area_name
 from pipelines.atomic import write_atomic
+from pipelines.safe_text import csv_safe_frame
 from pipelines.disclosure import apply_disclosure_control
 from pipelines.kpi_catalogue import KPIS
 from pipelines.stats import Z95, wilson_intervals
@@ -63,6 +64,7 @@ def publishable_kpis(results: pd.DataFrame, audience: str, targets: Mapping[str,
 def write_kpi_files(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Write kpis.csv and kpis.parquet atomically; returns their paths."""
     out_dir = Path(out_dir)
-    csv_path = write_atomic(out_dir / "kpis.csv", lambda path: frame.to_csv(path, index=False, date_format="%Y-%m-%d"))
+    text = csv_safe_frame(frame)
+    csv_path = write_atomic(out_dir / "kpis.csv", lambda path: text.to_csv(path, index=False, date_format="%Y-%m-%d"))
     parquet_path = write_atomic(out_dir / "kpis.parquet", lambda path: frame.to_parquet(path, index=False))
     return [csv_path, parquet_path]

@@ -64,6 +64,8 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
             load_ingest(con, result)  # one writer: the warehouse is loaded here, in order
             for message in result.messages:
                 progress(f"    refused: {message}")
+            for note in result.notes:
+                progress(f"    note: {note}")
             results.append(result)
     if results:
         progress("checking every table against its data contract (Great Expectations)")

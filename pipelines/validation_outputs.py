@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.atomic import write_atomic
+from pipelines.safe_text import csv_safe_frame, display_name
 from pipelines.ingest import (
     QUARANTINE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -68,7 +69,7 @@ def _csv_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> Path:
     """Write exactly ``columns`` as UTF-8 CSV, atomically."""
-    data = _csv_text(frame[columns] if len(frame.columns) else pd.DataFrame(columns=columns))
+    data = csv_safe_frame(_csv_text(frame[columns] if len(frame.columns) else pd.DataFrame(columns=columns)))
     return write_atomic(
         Path(path),
         lambda temporary: data.to_csv(temporary, index=False, encoding="utf-8", lineterminator="\n",
@@ -98,11 +99,11 @@ def _file_extract(path: Path) -> tuple[str, date, list[str]]:
     area = resolved.parent.parent.name if as_at is not None else resolved.parent.name
     if not is_area_code(area):
         area = UNKNOWN_AREA
-        notes.append(f"{path.name}: not in an <area_code>/<YYYY-MM-DD>/ folder, so the area is shown as "
+        notes.append(f"{display_name(path.name)}: not in an <area_code>/<YYYY-MM-DD>/ folder, so the area is shown as "
                      f"'{UNKNOWN_AREA}'")
     if as_at is None:
         as_at = date.today()
-        notes.append(f"{path.name}: no as-at folder, so dates are checked against today ({as_at.isoformat()})")
+        notes.append(f"{display_name(path.name)}: no as-at folder, so dates are checked against today ({as_at.isoformat()})")
     return area, as_at, notes
 
 
@@ -121,7 +122,7 @@ def validate_path(path: Path, out_dir: Path, *, run_gx: bool = False) -> Validat
         results = [ingest_file(path, area, as_at, run_gx=run_gx)]
     else:
         discovery = find_extracts(path)
-        notes.extend(f"{item.path}: skipped, {item.reason}" for item in discovery.skipped)
+        notes.extend(f"{display_name(str(item.path))}: skipped, {item.reason}" for item in discovery.skipped)
         results = [ingest_folder(folder, run_gx=run_gx) for folder in discovery.folders]
         if not results:
             messages.append(f"No extract folders (<area_code>/<YYYY-MM-DD>/) found under {path}")

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+from pipelines.safe_text import FORMULA_TRIGGERS, REPLACEMENT, is_formula_like
 
-
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+__all__ = ["FORMULA_TRIGGERS", "is_formula_like", "set_cell"]
 
 
 def set_cell(cell: Cell, value: Any) -> Cell:
-    """Set ``cell`` to ``value``; formula-like text is stored as a string, never a formula."""
+    """Set ``cell`` to ``value``; formula-like text is stored as a string, never a formula,
+    and characters a workbook cannot hold (control characters) are shown as U+FFFD."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, value)
     cell.value = value
     if is_formula_like(value):
         cell.data_type = "s"

@@ -343,11 +343,16 @@ def test_discovery_from_a_root_an_area_or_an_as_at_folder(tmp_path: Path) -> Non
 
 def test_files_that_are_not_tables_are_ignored_with_a_note(tmp_path: Path) -> None:
     path = folder(tmp_path, {"children": [CHILD], "episodes": [EPISODE]})
-    (path / "README.txt").write_text("notes", encoding="utf-8")
+    (path / "README.txt").write_text("notes about this extract", encoding="utf-8")
+    (path / "summary.pdf").write_bytes(b"%PDF-1.4")
     (path / "~$children.xlsx").write_bytes(b"lock")
     result = ingest(path)
     assert not result.refused and list(result.summary["file"]) == ["children.csv", "episodes.csv"]
-    assert result.notes == ["README.txt: not a .csv or .xlsx file, ignored"]
+    assert sorted(result.notes) == [
+        "README.txt: not a table of the input contract (its first row names none of their "
+        "columns), not read",
+        "summary.pdf: not a data file (.csv, .xlsx, .txt or .xml), not read",
+    ]
 
 
 def test_completeness_of_key_fields_worked_by_hand(tmp_path: Path) -> None:

@@ -63,7 +63,9 @@ def test_summary_has_one_row_per_file_and_refusals(run) -> None:
     result, out = run
     _, rows = read_csv(out / SUMMARY_FILE)
     by_file = {(row["area_code"], row["file"]): row for row in rows}
-    assert by_file[(AREA, "=cmd.csv")]["rows_quarantined"] == "1"
+    # A formula-like file name is written so that Excel shows it, never evaluates it.
+    assert (AREA, "=cmd.csv") not in by_file
+    assert by_file[(AREA, "'=cmd.csv")]["rows_quarantined"] == "1"
     assert by_file[(AREA, "episodes.csv")]["rows_in"] == "13"
     sdq = by_file[("E08000026", "sdq.csv")]
     assert (sdq["status"], sdq["rows_accepted"]) == ("refused", "0")
@@ -89,7 +91,7 @@ def test_no_cell_value_is_echoed_anywhere(run) -> None:
 def test_quarantine_lists_rows_by_spreadsheet_row_number(run) -> None:
     _, out = run
     _, rows = read_csv(out / QUARANTINE_FILE)
-    cmd = [row for row in rows if row["file"] == "=cmd.csv"]
+    cmd = [row for row in rows if row["file"] == "'=cmd.csv"]
     # A2 is row 3 (the header is row 1): completed before it was requested.
     assert [(row["row_number"], row["column"], row["rule_code"]) for row in cmd] == [
         ("3", "completed_date", "HA_COMPLETED_BEFORE_REQUEST")]

@@ -5,7 +5,7 @@ written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipelines.readers.refusals import FileRefused
 
@@ -26,6 +26,9 @@ class Grid:
     row_numbers: list[int]
     encoding: str
     blank_rows: int = 0
+    # A workbook's other worksheets (name -> their first rows), to say where a table is when
+    # the first sheet is a cover sheet.
+    other_sheets: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
 def require_header(name: str, header: list[str], has_data: bool) -> None:

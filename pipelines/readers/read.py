@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.readers.csv_source import csv_grid
+from pipelines.readers import limits
+from pipelines.readers.csv_source import HEADER_SEARCH_ROWS, csv_grid
+from pipelines.safe_text import display_name
 from pipelines.readers.grid import Grid
 from pipelines.readers.identifying import Finding, header_cell_kind, scan_column
 from pipelines.readers.minimise import is_minimised_column, minimise
-from pipelines.readers.refusals import FileRefused
+from pipelines.readers.refusals import FileRefused, header_not_on_row_1
 from pipelines.readers.tables import (
     DERIVED_COLUMNS,
     REQUIRED_COLUMNS,
@@ -35,7 +37,9 @@ from pipelines.readers.tables import (
 )
 from pipelines.readers.xlsx_source import xlsx_grid
 
-ACCEPTED_SUFFIXES = (".csv", ".xlsx")
+# .txt and .tsv are delimited text (Excel's "Unicode text" is a tab-separated .txt).
+ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
+DELIMITED_SUFFIXES = (".csv", ".txt", ".tsv")
 
 
 @dataclass
@@ -82,20 +86,29 @@ class ReadFile:
 def read_extract_file(path: Path) -> ReadFile:
     """Read one extract file (.csv or .xlsx); never raises for anything in the file."""
     path = Path(path)
-    name = path.name
+    name = display_name(path.name)
     try:
-        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+        suffix = path.suffix.lower()
+        if suffix not in ACCEPTED_SUFFIXES:
             raise FileRefused(
                 "UNSUPPORTED_FILE_TYPE",
-                f"{name} is not a .csv or .xlsx file; extracts must be one of those.",
+                f"{name} is not a .csv, .txt or .xlsx file: save it from Excel as 'CSV UTF-8' "
+                "or 'Excel Workbook (*.xlsx)'.",
             )
         try:
+            size = path.stat().st_size
+            if size > limits.MAX_FILE_BYTES:
+                raise FileRefused(
+                    "FILE_TOO_LARGE",
+                    f"{name} is {size / (1 << 30):,.1f} GB, past the readers' bound of "
+                    f"{limits.MAX_FILE_BYTES / (1 << 30):,.0f} GB: split it by year.",
+                )
             data = path.read_bytes()
         except OSError as error:
             raise FileRefused(
                 "FILE_UNREADABLE", f"{name} could not be opened ({type(error).__name__})."
             ) from None
-        grid = xlsx_grid(name, data) if path.suffix.lower() == ".xlsx" else csv_grid(name, data)
+        grid = csv_grid(name, data) if suffix in DELIMITED_SUFFIXES else xlsx_grid(name, data)
     except FileRefused as refusal:
         return _refused(path, refusal, table=None, encoding="", source_format="canonical")
     return _interpret(path, grid)
@@ -149,7 +162,7 @@ class _Labels:
 
 
 def _interpret(path: Path, grid: Grid) -> ReadFile:
-    name = path.name
+    name = display_name(path.name)
     header = grid.header
     recognition = recognise_table(header, path.stem)
     known = recognition.table or recognition.nearest
@@ -178,6 +191,9 @@ def _interpret(path: Path, grid: Grid) -> ReadFile:
         return refused("DUPLICATE_HEADER", duplicate)
 
     if recognition.table is None:
+        elsewhere = _header_elsewhere(name, grid, path.stem)
+        if elsewhere is not None:
+            return refused("HEADER_NOT_ON_FIRST_ROW", elsewhere)
         code, message = _recognition_refusal(name, header, recognition)
         return refused(code, message)
 
@@ -245,6 +261,28 @@ def _duplicate_message(
                 f"{name} has two columns that both mean {canonical} ({shown}; one is the "
                 "SSDA903 name of the other). Remove one of them."
             )
+    return None
+
+
+
+
+def _header_elsewhere(name: str, grid: Grid, stem: str) -> str | None:
+    """Where the table's header is when row 1 is not it: a few rows down (title rows above
+    it), or on another worksheet (a cover sheet first). Messages name rows and worksheets
+    by number, never by their text."""
+    for cells, row_number in zip(grid.rows[:HEADER_SEARCH_ROWS], grid.row_numbers, strict=False):
+        table = recognise_table(cells, stem).table
+        if table is not None:
+            return header_not_on_row_1(name, table, row_number).message
+    for number, rows in enumerate(grid.other_sheets.values(), start=2):
+        for cells in rows:
+            table = recognise_table(cells, stem).table
+            if table is not None:
+                return (
+                    f"{name}: the first worksheet is not a table (a cover or notes sheet?); the "
+                    f"{table} table is on worksheet {number}. Move that worksheet to be the first "
+                    "(with its header on row 1), or save it as 'CSV UTF-8', and send it again."
+                )
     return None
 
 

@@ -13,6 +13,10 @@ REFUSAL_CODES: dict[str, str] = {
     "FILE_ENCRYPTED": "the workbook is password-protected (encrypted)",
     "FILE_TRUNCATED": "the file ends inside a quoted value (cut off, or a quote never closed)",
     "FILE_EMPTY": "the file has no header row",
+    "FILE_TOO_LARGE": "the file is past one of the readers' bounds (size, inflated size, "
+    "columns, cells, length of a value)",
+    "HEADER_NOT_ON_FIRST_ROW": "the table's header is not on row 1 (title rows above it, or a "
+    "cover sheet first)",
     "WRONG_DELIMITER": "columns are separated by something other than commas",
     "RAGGED_ROW": "a row has more or fewer values than the header has columns",
     "DUPLICATE_HEADER": "two header cells name the same column",
@@ -33,3 +37,14 @@ class FileRefused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def header_not_on_row_1(name: str, table: str, row_number: int) -> FileRefused:
+    """The refusal of a file whose header is a few rows down, below title or notes rows."""
+    above = "row 1" if row_number == 2 else f"rows 1–{row_number - 1}"
+    return FileRefused(
+        "HEADER_NOT_ON_FIRST_ROW",
+        f"{name}: the header of the {table} table is on row {row_number}, not row 1 (title or "
+        f"notes rows above it). Delete {above} so that the column names are on row 1, and send "
+        "the file again.",
+    )

@@ -21,6 +21,12 @@ A value to the right of the header's last column is kept as an unnamed extra col
 (scanned for identifying data, then dropped): in a worksheet cells cannot shift column the
 way CSV values do, so that is not a refusal.
 
+Bounded: the package is checked before anything is inflated (declared sizes, ratio, part
+count: a 10 MB "zip bomb" inflating to 10 GB is refused unread), and the worksheet is
+streamed cell by cell with only the cells that hold a value kept, so a stray cell in column
+XFD or row 1,048,576 costs nothing until the column bound refuses it (openpyxl's own row
+iterator pads every row to the widest one).
+
 A password-protected workbook is not a zip package but an OLE compound file holding an
 ``EncryptedPackage`` stream; it is refused with a message saying to remove the password.
 """
@@ -30,12 +36,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from typing import Any
 
 import openpyxl
+from openpyxl.cell.read_only import ReadOnlyCell
+from openpyxl.utils.cell import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 
+from pipelines.readers import limits
 from pipelines.readers.grid import Grid, require_header
 from pipelines.readers.refusals import FileRefused
+
+# Rows of the other worksheets kept to say where a table is when the first sheet is not one.
+OTHER_SHEET_ROWS = 20
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -93,7 +107,83 @@ def _refuse_non_zip(name: str, data: bytes) -> None:
     )
 
 
-def _rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
+def _check_package(name: str, data: bytes) -> None:
+    """Refuse a package whose parts would inflate past the bounds, before inflating any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise FileRefused(
+            "FILE_UNREADABLE",
+            f"{name} could not be opened as an .xlsx workbook (the zip package is damaged): "
+            "save it again from Excel.",
+        ) from None
+    if len(parts) > limits.MAX_XLSX_PARTS:
+        raise FileRefused("FILE_TOO_LARGE", f"{name} has {len(parts):,} parts in its package, "
+                          "far more than a workbook has: save the sheet as 'CSV UTF-8'.")
+    inflated = sum(part.file_size for part in parts)
+    bombs = [p for p in parts if p.file_size > 1 << 20 and p.file_size > limits.MAX_XLSX_RATIO * max(p.compress_size, 1)]
+    if inflated > limits.MAX_XLSX_INFLATED_BYTES or bombs:
+        raise FileRefused(
+            "FILE_TOO_LARGE",
+            f"{name} would inflate to {inflated / (1 << 30):,.1f} GB from {len(data) / (1 << 20):,.1f} MB "
+            "(a workbook compresses 5-30 times; this one is past the readers' bounds, as a "
+            "damaged or deliberately crafted file is). Save the sheet as 'CSV UTF-8' and send that.",
+        )
+
+
+def _sheet_rows(name: str, sheet: Any, max_rows: int | None = None) -> list[tuple[int, list[str]]]:
+    """(row number, cells as text) for every row of ``sheet`` holding a value, streamed,
+    keeping only the cells that hold one."""
+    rows: list[tuple[int, list[str]]] = []
+    cells_read = 0
+    workbook = sheet.parent
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+        )
+        for row_number, cells in parser.parse():
+            texts: dict[int, str] = {}
+            for cell in cells:
+                if cell["value"] is None:
+                    continue
+                column = cell["column"]
+                text = cell_text(cell["value"], ReadOnlyCell(sheet, **cell).number_format)
+                if not text:
+                    continue
+                if column > limits.MAX_COLUMNS:
+                    raise FileRefused(
+                        "FILE_TOO_LARGE",
+                        f"{name}: row {row_number} has a value in column {get_column_letter(column)} "
+                        f"(column {column:,}); extracts have at most {limits.MAX_COLUMNS} columns. "
+                        "Delete the stray cells to the right of the table, or save the table as CSV.",
+                    )
+                if len(text) > limits.MAX_CELL_CHARS:
+                    raise FileRefused(
+                        "FILE_TOO_LARGE",
+                        f"{name}: row {row_number}, column {get_column_letter(column)} holds more "
+                        f"than {limits.MAX_CELL_CHARS:,} characters (Excel's limit for a cell).",
+                    )
+                texts[column] = text
+            if not texts:
+                continue
+            cells_read += max(texts)
+            if cells_read > limits.MAX_CELLS:
+                raise FileRefused(
+                    "FILE_TOO_LARGE",
+                    f"{name} holds more than {limits.MAX_CELLS:,} cells, past the readers' bound: "
+                    "split it by year or send it as CSV.",
+                )
+            rows.append((row_number, [texts.get(c, "") for c in range(1, max(texts) + 1)]))
+            if max_rows is not None and len(rows) >= max_rows:
+                break
+    return rows
+
+
+def _rows(name: str, data: bytes) -> tuple[list[tuple[int, list[str]]], dict[str, list[list[str]]]]:
+    """The first worksheet's rows, and the first rows of every other worksheet by name."""
+    _check_package(name, data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types on a damaged package
@@ -105,15 +195,13 @@ def _rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
     try:
         if not workbook.worksheets:
             raise FileRefused("FILE_EMPTY", f"{name} has no worksheet.")
-        sheet = workbook.worksheets[0]
-        # The stored dimensions are often wrong in files written by other tools; without them
-        # every row and cell actually present is read.
-        sheet.reset_dimensions()
-        rows = []
-        for row_number, cells in enumerate(sheet.iter_rows(), start=1):
-            texts = [cell_text(c.value, getattr(c, "number_format", None)) for c in cells]
-            rows.append((row_number, texts))
-        return rows
+        rows = _sheet_rows(name, workbook.worksheets[0])
+        others = {
+            str(sheet.title): [cells for _, cells in _sheet_rows(name, sheet, OTHER_SHEET_ROWS)]
+            for sheet in workbook.worksheets[1:]
+            if hasattr(sheet, "_get_source")  # chart sheets hold no cells
+        }
+        return rows, others
     except FileRefused:
         raise
     except Exception as error:
@@ -130,39 +218,20 @@ def xlsx_grid(name: str, data: bytes) -> Grid:
     """Read an .xlsx file's bytes into a ``Grid`` (``name`` is used only in messages)."""
     if not data.startswith(_ZIP_MAGIC):
         _refuse_non_zip(name, data)
-    rows = _rows(name, data)
-    header = list(rows[0][1]) if rows else []
-    while header and not header[-1]:
-        header.pop()
-    body = [(n, cells) for n, cells in rows[1:]]
-    data_rows = [(n, cells) for n, cells in body if any(cells)]
+    rows, others = _rows(name, data)
+    header = list(rows[0][1]) if rows and rows[0][0] == 1 else []
+    data_rows = [(n, cells) for n, cells in rows if n > 1]
     require_header(name, header, has_data=bool(data_rows))
 
-    width = max([len(header)] + [_last_filled(cells) for _, cells in data_rows])
+    width = max([len(header)] + [len(cells) for _, cells in data_rows])
     header += [""] * (width - len(header))
-    grid_rows = [cells[:width] + [""] * (width - len(cells)) for _, cells in data_rows]
+    grid_rows = [cells + [""] * (width - len(cells)) for _, cells in data_rows]
+    last = data_rows[-1][0] if data_rows else 1
     return Grid(
         header=header,
         rows=grid_rows,
         row_numbers=[n for n, _ in data_rows],
         encoding="xlsx",
-        blank_rows=_interior_blank_rows(body, data_rows),
+        blank_rows=(last - 1) - len(data_rows),  # rows between row 1 and the last data row
+        other_sheets=others,
     )
-
-
-def _last_filled(cells: list[str]) -> int:
-    for i in range(len(cells) - 1, -1, -1):
-        if cells[i]:
-            return i + 1
-    return 0
-
-
-def _interior_blank_rows(
-    body: list[tuple[int, list[str]]], data_rows: list[tuple[int, list[str]]]
-) -> int:
-    """Blank rows between row 1 and the last data row (trailing empty rows of a formatted
-    sheet are not worth a note)."""
-    if not data_rows:
-        return 0
-    last = data_rows[-1][0]
-    return sum(1 for n, cells in body if n < last and not any(cells))

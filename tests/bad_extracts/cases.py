@@ -497,6 +497,68 @@ def _in_folder(area: str, as_at: str) -> Callable[[Path], Path]:
     return build
 
 
+def _delimited_table(table: str, delimiter: str) -> bytes:
+    lines = [delimiter.join(COLUMNS[table])] + [delimiter.join(r) for r in BASE[table]]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _header_on_row(row: int) -> Callable[[Path], Path]:
+    def build(root: Path) -> Path:
+        path = write_base(root, skip=("episodes",))
+        titles = "".join(f"Episodes extract, part {n}\r\n" for n in range(1, row))
+        (path / "episodes.csv").write_bytes(titles.encode() + base_bytes("episodes"))
+        return path
+
+    return build
+
+
+def _cover_sheet(root: Path) -> Path:
+    path = write_base(root, skip=("children",))
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    cover.append(["Children looked after: quarterly extract"])
+    cover.append(["Prepared by the performance team"])
+    data = book.create_sheet("Data")
+    data.append(COLUMNS["children"])
+    for row in BASE["children"]:
+        data.append(list(row))
+    book.save(path / "children.xlsx")
+    return path
+
+
+def _xfd_cell(root: Path) -> Path:
+    path = write_base(root, skip=("children",))
+    write_xlsx(path / "children.xlsx", COLUMNS["children"], [list(r) for r in BASE["children"]],
+               edit=lambda sheet: sheet.cell(row=3, column=16_384, value="x"))
+    return path
+
+
+def _zip_bomb(root: Path) -> Path:
+    """A valid workbook whose sheet XML is padded with 20 MB of blanks: it deflates over a
+    thousand times, as a crafted 'zip bomb' does (a real one inflates to gigabytes)."""
+    import zipfile
+
+    path = write_base(root, skip=("children",))
+    plain = write_xlsx(path / "plain.xlsx", COLUMNS["children"], [list(r) for r in BASE["children"]])
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path / "children.xlsx", "w", zipfile.ZIP_DEFLATED) as out:
+        for part in source.infolist():
+            data = source.read(part.filename)
+            if part.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (20 << 20), 1)
+            out.writestr(part.filename, data)
+    plain.unlink()
+    return path
+
+
+def _at_tokens(root: Path) -> Path:
+    path = write_base(root, skip=("sdq",))
+    token = "a" * 29_999 + "@"
+    rows = [[*row, token] for row in BASE["sdq"]]
+    write_csv(path / "sdq.csv", [*COLUMNS["sdq"], "notes"], rows)
+    return path
+
+
 E, C, H, S = "episodes.csv", "children.csv", "health_assessments.csv", "sdq.csv"
 
 CASES: list[Case] = [
@@ -512,15 +574,21 @@ CASES: list[Case] = [
          Expected("refused", E, "FILE_TRUNCATED", mentions=("episodes.csv", "row 6"), rows_in={E: 0})),
     Case("truncated_mid_row", "episodes.csv cut off in the middle of its last row", _truncated_mid_row,
          Expected("refused", E, "RAGGED_ROW", mentions=("episodes.csv", "row 5"))),
+    # EXTRACTS.md: semicolon- and tab-delimited files are read when the header says so.
     Case("semicolon_delimiter", "children.csv separated by semicolons", raw_file("children", _delimited(";")),
-         Expected("refused", C, "WRONG_DELIMITER", mentions=("children.csv", "semicolons"))),
+         Expected("accepted", rows_in={C: 3})),
     Case("tab_delimiter", "children.csv separated by tabs", raw_file("children", _delimited("\t")),
-         Expected("refused", C, "WRONG_DELIMITER", mentions=("children.csv", "tabs"))),
+         Expected("accepted", rows_in={C: 3})),
+    Case("pipe_delimiter", "children.csv separated by pipes", raw_file("children", _delimited("|")),
+         Expected("refused", C, "WRONG_DELIMITER", mentions=("children.csv", "pipes"))),
     Case("mixed_encoding", "children.csv: UTF-8 text, then Windows-1252 text pasted after it", _mixed_encoding,
          Expected("refused", C, "FILE_UNREADABLE", mentions=("children.csv", "UTF-8", "Windows-1252"))),
     Case("utf16", "children.csv saved as UTF-16 ('Unicode Text')",
          raw_file("children", b"\xff\xfe" + csv_text(COLUMNS["children"], BASE["children"]).encode("utf-16-le")),
-         Expected("refused", C, "FILE_UNREADABLE", mentions=("children.csv", "UTF-16"))),
+         Expected("accepted", rows_in={C: 3})),
+    Case("utf16_unicode_text_sdq", "sdq saved as Excel 'Unicode text' (sdq.txt, UTF-16, tabs)",
+         raw_file("sdq", _delimited_table("sdq", "\t").decode().encode("utf-16"), name="sdq.txt"),
+         Expected("accepted", rows_in={"sdq.txt": 2})),
     Case("nul_byte", "a NUL byte inside a cell of children.csv",
          raw_file("children", base_bytes("children").replace(b"WBRI", b"WB\x00RI", 1)),
          Expected("refused", C, "FILE_UNREADABLE", mentions=("children.csv", "NUL"))),
@@ -669,8 +737,42 @@ CASES: list[Case] = [
          Expected("accepted", rows_in={"children.xlsx": 3})),
     Case("sdq_header_only", "sdq.csv with a header and no row (an optional table)", _header_only("sdq"),
          Expected("accepted", rows_in={S: 0})),
-    Case("long_cell_in_extra_column", "a 100,000-character note in a column not in the contract",
-         _long_cell(100_000), Expected("accepted", rows_in={S: 2}, secret="y" * 1000)),
+    Case("long_cell_in_extra_column", "a 30,000-character note in a column not in the contract",
+         _long_cell(30_000), Expected("accepted", rows_in={S: 2}, secret="y" * 1000)),
+    Case("cell_past_excel_limit", "a 100,000-character note: past Excel's 32,767 per cell",
+         _long_cell(100_000), Expected("refused", S, "FILE_TOO_LARGE", mentions=("sdq.csv", "row 3", "32,767"),
+                                       secret="y" * 1000)),
+    Case("header_on_row_3", "episodes.csv with two title rows above its header", _header_on_row(3),
+         Expected("refused", E, "HEADER_NOT_ON_FIRST_ROW", mentions=("episodes.csv", "row 3", "rows 1–2"))),
+    Case("cover_sheet_first", "children.xlsx whose first worksheet is a cover sheet", _cover_sheet,
+         Expected("refused", "children.xlsx", "HEADER_NOT_ON_FIRST_ROW", mentions=("children.xlsx", "worksheet 2"))),
+    Case("xlsx_cell_in_column_xfd", "children.xlsx with a stray value in column XFD", _xfd_cell,
+         Expected("refused", "children.xlsx", "FILE_TOO_LARGE", mentions=("children.xlsx", "XFD"))),
+    Case("xlsx_zip_bomb", "children.xlsx whose sheet inflates over 1,000 times", _zip_bomb,
+         Expected("refused", "children.xlsx", "FILE_TOO_LARGE", mentions=("children.xlsx", "inflate"))),
+    Case("long_tokens_ending_in_at", "30,000-character tokens ending in @ in a notes column (no e-mail)",
+         _at_tokens, Expected("accepted", rows_in={S: 2})),
+    Case("nhs_number_in_code_column", "one valid NHS number as a delay reason",
+         changed_cell("health_assessments", 3, "delay_reason", "9434765919"),
+         Expected("refused", H, "IDENTIFYING_DATA", mentions=("health_assessments.csv", "NHS numbers", "row 3"),
+                  secret="9434765919")),
+    Case("nhs_number_in_free_text", "an NHS number inside a note", _identifying("notes", "NHS no. 999 000 0085"),
+         Expected("refused", S, "IDENTIFYING_DATA", mentions=("sdq.csv", "NHS numbers"), secret="999 000 0085")),
+    Case("name_as_child_id", "a child's name as a child id",
+         lambda root: write_base(root, children=with_cell("children", 3, "child_id", "Poppy Clarke"),
+                                 episodes=with_cell("episodes", 3, "child_id", "Poppy Clarke")),
+         Expected("refused", C, "IDENTIFYING_DATA", mentions=("children.csv", "names"), secret="Poppy Clarke",
+                  also_refused={E: "IDENTIFYING_DATA"})),
+    Case("lower_case_unspaced_postcode", "b111aa as a placement area code",
+         changed_cell("episodes", 3, "placement_area_code", "b111aa"),
+         Expected("refused", E, "IDENTIFYING_DATA", mentions=("episodes.csv", "postcodes"), secret="b111aa")),
+    Case("known_as_first_names", "a known_as column of first names", _identifying("known_as", "Poppy"),
+         Expected("refused", S, "IDENTIFYING_DATA", mentions=("sdq.csv", "names"))),
+    Case("address_without_number", "a house name and street in a note",
+         _identifying("notes", "Rose Cottage, Mill Lane"),
+         Expected("refused", S, "IDENTIFYING_DATA", mentions=("sdq.csv", "addresses"), secret="Rose Cottage")),
+    Case("bare_mobile_number", "a bare mobile number in a contact column", _identifying("contact", "07700900123"),
+         Expected("refused", S, "IDENTIFYING_DATA", mentions=("sdq.csv", "phone numbers"), secret="07700900123")),
     Case("formula_as_child_id", "=HYPERLINK(...) as a child id (text: accepted)",
          lambda root: write_base(root, children=with_cell("children", 4, "child_id", SECRET_FORMULA),
                                  episodes=with_cell("episodes", 5, "child_id", SECRET_FORMULA),
