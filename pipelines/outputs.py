@@ -15,9 +15,9 @@ import pandas as pd
 
 from pipelines.areas import area_name
 from pipelines.atomic import write_atomic
-from pipelines.safe_text import csv_safe_frame
 from pipelines.disclosure import apply_disclosure_control
 from pipelines.kpi_catalogue import KPIS
+from pipelines.safe_text import csv_safe_frame
 from pipelines.stats import Z95, wilson_intervals
 
 KPI_COLUMNS = [

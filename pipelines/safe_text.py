@@ -48,7 +48,7 @@ def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            if series.map(is_formula_like).any():
-                out[column] = series.map(csv_safe).astype(series.dtype)
+        is_text = series.dtype == object or isinstance(series.dtype, pd.StringDtype)
+        if is_text and series.map(is_formula_like).any():
+            out[column] = series.map(csv_safe).astype(series.dtype)
     return out

@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.atomic import write_atomic
-from pipelines.safe_text import csv_safe_frame, display_name
 from pipelines.ingest import (
     QUARANTINE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -27,6 +26,7 @@ from pipelines.ingest import (
     is_area_code,
     parse_as_at,
 )
+from pipelines.safe_text import csv_safe_frame, display_name
 
 SUMMARY_FILE = "validation_summary.csv"
 QUARANTINE_FILE = "quarantine.csv"

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.cell.cell import Cell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 from pipelines.safe_text import FORMULA_TRIGGERS, REPLACEMENT, is_formula_like
 

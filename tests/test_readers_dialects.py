@@ -43,7 +43,7 @@ def test_other_text_exports_are_read_as_the_same_table(tmp_path, name, data):
 
 
 def test_a_header_with_both_semicolons_and_tabs_is_refused_not_guessed(tmp_path):
-    data = "child_id;sdq_date\tsdq_score\r\nC1;2024-06-01\t12\r\n".encode()
+    data = b"child_id;sdq_date\tsdq_score\r\nC1;2024-06-01\t12\r\n"
     assert read(tmp_path, "sdq.csv", data).refusal_code == "WRONG_DELIMITER"
 
 

@@ -20,7 +20,6 @@ import pandas as pd
 
 from pipelines.readers import limits
 from pipelines.readers.csv_source import HEADER_SEARCH_ROWS, csv_grid
-from pipelines.safe_text import display_name
 from pipelines.readers.grid import Grid
 from pipelines.readers.identifying import Finding, header_cell_kind, scan_column
 from pipelines.readers.minimise import is_minimised_column, minimise
@@ -36,6 +35,7 @@ from pipelines.readers.tables import (
     ssda903_name,
 )
 from pipelines.readers.xlsx_source import xlsx_grid
+from pipelines.safe_text import display_name
 
 # .txt and .tsv are delimited text (Excel's "Unicode text" is a tab-separated .txt).
 ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
