@@ -32,7 +32,6 @@ CONSTANT = {
     "PLACE_PROVIDER": ["PR0", "PR1", "PR2", "PR3", "PR4", "PR5"],
     "ETHNIC": ["WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
                "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT"],
-    "SEX": ["1", "2"],
     "SDQ_REASON": ["SDQ1", "SDQ2", "SDQ3", "SDQ4", "SDQ5"],
 }
 
@@ -55,9 +54,18 @@ def test_lists_that_do_not_change_equal_extracts_md_in_every_year(year: str, nam
     assert sorted(code_list(name, year)) == sorted(CONSTANT[name])
 
 
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [("2022-23", ["1", "2"]), ("2023-24", ["1", "2"]), ("2024-25", ["F", "M", "U"]), ("2025-26", ["F", "M", "U"])],
+)
+def test_sex_codes_are_1_2_to_2023_24_and_m_f_u_from_2024_25(year: str, expected: list[str]) -> None:
+    # EXTRACTS.md, as the 903 validator's rule 101.
+    assert sorted(code_list("SEX", year)) == expected
+
+
 def test_every_year_has_the_same_lists() -> None:
     assert {tuple(sorted(lists)) for lists in resolved_code_lists().values()} == {
-        tuple(sorted([*CONSTANT, "PLACE"]))
+        tuple(sorted([*CONSTANT, "PLACE", "SEX"]))
     }
 
 

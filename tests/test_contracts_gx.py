@@ -21,7 +21,7 @@ AS_AT = date(2025, 3, 31)
 FAULTY = {
     "children": pd.DataFrame({
         "child_id": ["C1", "C2", "C2", "", "C5", "C6"],
-        "sex": ["1", "2", "3", "1", "", "x"],
+        "sex": ["M", "F", "3", "M", "", "x"],  # 2024-25 codes (as at 2025-03-31)
         "date_of_birth": ["2015-06-01", "31/02/2015", "2015-06", "2026-01-01", "", "2014-01-01"],
         "ethnicity": ["WBRI", "zzzz", "", "REFU", "NOBT", "WBRI"],
         "uasc": ["0", "1", "2", "", "yes", "0"],
@@ -101,7 +101,7 @@ def test_the_faulty_frames_break_rules_gx_can_see(results: dict) -> None:
     assert by_rule[("DATE_INVALID", "date_of_birth")] == 1  # 31/02/2015 (2015-06 is month precision)
     assert by_rule[("DATE_AFTER_AS_AT", "date_of_birth")] == 1
     assert by_rule[("REQUIRED_MISSING", "date_of_birth")] == 1
-    assert by_rule[("CODE_NOT_IN_LIST", "sex")] == 2  # 3 and x
+    assert by_rule[("CODE_NOT_IN_YEAR_LIST", "sex")] == 2  # 3 and x
     assert by_rule[("FLAG_INVALID", "uasc")] == 2  # 2 and yes
     assert not result.success
     episodes = {(o.rule_code, o.column): o.unexpected_count for o in results["episodes"][1].expectations}

@@ -30,7 +30,7 @@ AREA = "E08000025"
 AS_AT = date(2025, 3, 31)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-CHILD = {"child_id": "C1", "sex": "1", "date_of_birth": "2015-06-01", "ethnicity": "WBRI", "uasc": "0"}
+CHILD = {"child_id": "C1", "sex": "M", "date_of_birth": "2015-06-01", "ethnicity": "WBRI", "uasc": "0"}
 EPISODE = {
     "child_id": "C1", "episode_start": "2024-06-01", "episode_end": "", "reason_new_episode": "S",
     "legal_status": "C2", "placement_type": "U1", "placement_provider": "PR1", "reason_episode_ceased": "",
@@ -132,7 +132,7 @@ def test_a_row_breaking_several_rules_is_counted_once(tmp_path: Path) -> None:
 
 
 def test_every_copy_of_a_duplicate_id_is_quarantined_and_cascades(tmp_path: Path) -> None:
-    children = [CHILD, {**CHILD, "sex": "2"}, {**CHILD, "child_id": "C2"}]
+    children = [CHILD, {**CHILD, "sex": "F"}, {**CHILD, "child_id": "C2"}]
     episodes = [EPISODE, {**EPISODE, "child_id": "C2"}]
     result = ingest(folder(tmp_path, {"children": children, "episodes": episodes}))
     assert reasons(result, "children.csv") == {2: {"DUPLICATE_ID"}, 3: {"DUPLICATE_ID"}}
@@ -161,7 +161,7 @@ def test_a_warning_keeps_the_row_and_blanks_only_that_value(tmp_path: Path) -> N
     assert set(zip(warnings["file"], warnings["rule_code"], strict=True)) == {
         ("children.csv", "CODE_NOT_IN_LIST"), ("episodes.csv", "PATTERN_MISMATCH")}
     assert pd.isna(result.clean["children"].loc[0, "ethnicity"])
-    assert result.clean["children"].loc[0, "sex"] == "1"
+    assert result.clean["children"].loc[0, "sex"] == "M"
     assert pd.isna(result.clean["episodes"].loc[0, "placement_area_code"])
     assert result.clean["episodes"].loc[0, "legal_status"] == "C2"  # the code list's case
 

@@ -37,7 +37,7 @@ AS_AT = date(2025, 3, 31)
 
 # One valid row per table (as at 2025-03-31): every rule passes it.
 BASE: dict[str, dict[str, str]] = {
-    "children": {"child_id": "C1", "sex": "1", "date_of_birth": "2015-06-01", "ethnicity": "WBRI", "uasc": "0"},
+    "children": {"child_id": "C1", "sex": "M", "date_of_birth": "2015-06-01", "ethnicity": "WBRI", "uasc": "0"},
     "episodes": {
         "child_id": "C1", "episode_start": "2024-06-01", "episode_end": "", "reason_new_episode": "S",
         "legal_status": "C2", "placement_type": "U1", "placement_provider": "PR1", "reason_episode_ceased": "",
@@ -119,6 +119,9 @@ def generated_case(rule: Rule) -> Case:
         # Codes are matched without regard to case: the list's first code in another case passes.
         first = spec.allowed_codes()[0]
         return Case(rows(table, {column: "ZZZ"}), rows(table, {column: first.swapcase()}, {column: ""}))
+    if rule.code == "CODE_NOT_IN_YEAR_LIST" and column == "sex":
+        # By the extract's as-at year (2025-03-31: 2024-25): 1 is a code of 2023-24 only.
+        return Case(rows(table, {column: "1"}), rows(table, {column: "M"}, {column: ""}))
     if rule.code == "CODE_NOT_IN_YEAR_LIST":
         # K3 arrived in 2024-25: an episode that started in 2023-24 may not have it.
         return Case(rows(table, {column: "K3", "episode_start": "2024-03-31"}),

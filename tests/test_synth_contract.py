@@ -255,7 +255,8 @@ def check_folder(folder: Path, as_at: date) -> tuple[list[Violation], dict[str, 
     for row in children.frame.loc[children.frame["child_id"].duplicated(), "row"]:
         flag(children, row, "child_id", "duplicate")
     for _, r in children.frame.iterrows():
-        if r["sex"] not in ("1", "2"):
+        # EXTRACTS.md: 1/2 to 2023-24, M/F/U from 2024-25 (by the as-at's collection year).
+        if r["sex"] not in (("M", "F", "U") if (as_at.year if as_at.month >= 4 else as_at.year - 1) >= 2024 else ("1", "2")):
             flag(children, r["row"], "sex", "code")
         if r["ethnicity"] not in ETHNIC | {""}:
             flag(children, r["row"], "ethnicity", "code")

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.contracts.code_lists import in_year_list
+from pipelines.contracts.rules import AS_AT_YEAR
 from pipelines.contracts.model import ColumnSpec, Contract
 from pipelines.contracts.typed import DECIMAL_TEXT, FLAG_TEXT, INTEGER_TEXT, TypedTable
 
@@ -107,7 +108,7 @@ def _plan(contract: Contract, as_at: date) -> list[_Planned]:
     return planned
 
 
-def gx_frame(typed: TypedTable) -> pd.DataFrame:
+def gx_frame(typed: TypedTable, as_at: date | None = None) -> pd.DataFrame:
     """The frame GX validates: numpy/object columns with None for blank (GX skips nulls the
     way the rules skip blanks), text for format checks, and derived result columns for what
     GX cannot express itself (two date formats, code lists by collection year)."""
@@ -128,11 +129,20 @@ def gx_frame(typed: TypedTable) -> pd.DataFrame:
         elif spec.type == "code":
             columns[name] = values.astype(object).where(values.notna(), None)
             if spec.by_year_of:
-                ok = in_year_list(values, typed.values[spec.by_year_of], spec.code_list or "")
+                ok = in_year_list(values, _year_dates(typed, spec.by_year_of, as_at), spec.code_list or "")
                 columns[_year_code_ok_column(name)] = pd.Series(ok, dtype=object).where(values.notna(), None)
         else:
             columns[name] = text_or_none
     return pd.DataFrame(columns, index=typed.text.index)
+
+
+def _year_dates(typed: TypedTable, by_year_of: str, as_at: date | None) -> pd.Series:
+    """The dates whose collection year picks a code list: a date column, or the as-at date."""
+    if by_year_of == AS_AT_YEAR:
+        if as_at is None:
+            raise ValueError("a code list by the as-at year needs the as-at date")
+        return pd.Series(pd.Timestamp(as_at), index=typed.values.index)
+    return typed.values[by_year_of]
 
 
 def _quiet_gx() -> Any:
@@ -185,7 +195,7 @@ def validate_table(typed: TypedTable, as_at: date) -> ContractResult:
     asset = source.add_dataframe_asset(name=contract.table)
     batch_definition = asset.add_batch_definition_whole_dataframe(name="whole_table")
     suite = build_suite(contract, as_at)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": gx_frame(typed)})
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": gx_frame(typed, as_at)})
     results = batch.validate(suite)
     # GX returns results in its own order: match them back to the plan by the meta number.
     by_number = {int(result.expectation_config.meta[_PLAN_KEY]): result for result in results.results}

@@ -259,7 +259,7 @@ def load_contract(table: str, directory: Path = CONTRACTS_DIR) -> Contract:
     if len(set(names)) != len(names):
         raise ContractError(f"{table}.yaml: column names repeat")
     for column in columns:
-        if column.by_year_of is not None and (
+        if column.by_year_of not in (None, "as_at") and (
             column.by_year_of not in names or columns[names.index(column.by_year_of)].type != "date"
         ):
             raise ContractError(f"{table}.yaml: {column.name} by_year_of must name a date column")

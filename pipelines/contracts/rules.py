@@ -113,10 +113,25 @@ def _not_in_codes(column: str, codes: tuple[str, ...], table: TypedTable, contex
     return values.notna() & ~values.isin(codes)
 
 
+AS_AT_YEAR = "as_at"  # by_year_of: the collection year of the extract's as-at date
+
+
+def _year_of_words(by_year_of: str) -> str:
+    if by_year_of == AS_AT_YEAR:
+        return "of the extract's as-at date"
+    if by_year_of == "episode_start":
+        return "the episode started in"
+    return f"of {by_year_of}"
+
+
 def _not_in_year_codes(column: str, list_name: str, date_column: str, table: TypedTable,
                        context: RuleContext) -> pd.Series:
     values = table.values[column]
-    return values.notna() & ~in_year_list(values, table.values[date_column], list_name)
+    if date_column == AS_AT_YEAR:  # the extract's own collection year
+        dates = pd.Series(pd.Timestamp(context.as_at), index=values.index)
+    else:
+        dates = table.values[date_column]
+    return values.notna() & ~in_year_list(values, dates, list_name)
 
 
 def _out_of_range(column: str, minimum: float | None, maximum: float | None, table: TypedTable,
@@ -192,7 +207,7 @@ def _generated(contract: Contract, spec: ColumnSpec) -> list[Rule]:
         add(type_rule, partial(_not_typable, name), spec.on_error, spec.type)
     if spec.type == "code" and spec.by_year_of:
         add("CODE_NOT_IN_YEAR_LIST", partial(_not_in_year_codes, name, spec.code_list, spec.by_year_of),
-            spec.on_error, "year_code", list=spec.list_name)
+            spec.on_error, "year_code", list=spec.list_name, year_of=_year_of_words(spec.by_year_of))
     elif spec.type == "code":
         add("CODE_NOT_IN_LIST", partial(_not_in_codes, name, spec.allowed_codes(None)), spec.on_error,
             "code", list=spec.list_name)

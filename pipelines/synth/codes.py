@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
+from datetime import date
+
 from pipelines.readers.tables import TABLE_COLUMNS
 
 # Canonical tables and their columns, in EXTRACTS.md order: the readers' view, so the
@@ -137,3 +141,16 @@ def collection_year(day_ordinal: int) -> int:
     """The SSDA903 collection year (April–March, named by its first calendar year) of a day."""
     day = date.fromordinal(day_ordinal)
     return day.year if day.month >= 4 else day.year - 1
+
+
+# SEX codes by collection year (EXTRACTS.md; the 903 validator's rule 101): 1 male, 2 female
+# to 2023-24; M, F (and U) from 2024-25.
+SEX_LETTERS_FROM = 2024  # the year the 2024-25 collection year starts
+
+
+def sex_codes(sex: np.ndarray, as_at: date) -> np.ndarray:
+    """The model's sex (1 male, 2 female) as the code list of ``as_at``'s collection year."""
+    start = as_at.year if as_at.month >= 4 else as_at.year - 1
+    if start < SEX_LETTERS_FROM:
+        return np.array([str(v) for v in sex], dtype=object)
+    return np.where(np.asarray(sex) == 1, "M", "F").astype(object)

@@ -18,6 +18,7 @@ from datetime import date
 
 import numpy as np
 
+from pipelines.synth.codes import sex_codes
 from pipelines.synth.health import HealthRecords
 from pipelines.synth.population import CareHistory
 
@@ -195,7 +196,7 @@ class AreaData:
         }
         children = {
             "child_id": self.child_id[children_rows],
-            "sex": self.sex[children_rows],
+            "sex": sex_codes(self.sex[children_rows], as_at),
             "date_of_birth": self.dob[children_rows],
             "ethnicity": self.ethnicity[children_rows],
             "uasc": self.uasc[children_rows],

@@ -52,9 +52,9 @@ COLUMNS: dict[str, list[str]] = {
 # The clean extract every case starts from. Row 2 is the first data row.
 BASE: dict[str, list[list[str]]] = {
     "children": [
-        ["C1", "1", "2012-04-01", "WBRI", "0"],
-        ["C2", "2", "2015-09-12", "MWBC", "0"],
-        ["C3", "1", "2009-01-30", "AOTH", "1"],
+        ["C1", "M", "2012-04-01", "WBRI", "0"],
+        ["C2", "F", "2015-09-12", "MWBC", "0"],
+        ["C3", "M", "2009-01-30", "AOTH", "1"],
     ],
     "episodes": [
         ["C1", "2024-05-01", "", "S", "C2", "U1", "PR1", "", "E08000025", "3.2"],
@@ -280,7 +280,7 @@ def _mixed_encoding(root: Path) -> Path:
 
 
 def _cp1252_and_utf8(root: Path) -> Path:
-    children = base_tables()["children"] + [["CÉ9", "2", "2016-01-02", "WBRI", "0"]]
+    children = base_tables()["children"] + [["CÉ9", "F", "2016-01-02", "WBRI", "0"]]
     episodes = base_tables()["episodes"] + [
         ["CÉ9", "2024-07-01", "", "S", "C2", "U1", "PR1", "", "E08000025", "2.0"]]
     path = write_base(root, skip=("children", "episodes"))
@@ -352,7 +352,7 @@ def _truncated_mid_row(root: Path) -> Path:
 
 def _ragged(root: Path) -> Path:
     path = write_base(root, skip=("children",))
-    text = csv_text(COLUMNS["children"], BASE["children"]).replace("C2,2,", "C2,2,Smith, ", 1)
+    text = csv_text(COLUMNS["children"], BASE["children"]).replace("C2,F,", "C2,F,Smith, ", 1)
     (path / "children.csv").write_bytes(text.encode())
     return path
 
@@ -372,7 +372,7 @@ def _merged_xlsx(root: Path) -> Path:
 def _xlsx_real_dates(root: Path) -> Path:
     path = write_base(root, skip=("children",))
     rows: list[list[object]] = [
-        [r[0], int(r[1]), datetime.fromisoformat(r[2]), r[3], int(r[4])] for r in BASE["children"]
+        [r[0], r[1], datetime.fromisoformat(r[2]), r[3], int(r[4])] for r in BASE["children"]
     ]
     write_xlsx(path / "children.xlsx", COLUMNS["children"], rows)
     return path
@@ -418,7 +418,7 @@ def _orphan(root: Path) -> Path:
 
 
 def _five_hundred_episodes(root: Path) -> Path:
-    children = base_tables()["children"] + [["C500", "2", "2010-05-05", "WBRI", "0"]]
+    children = base_tables()["children"] + [["C500", "F", "2010-05-05", "WBRI", "0"]]
     episodes = base_tables()["episodes"]
     day = date(2022, 1, 1).toordinal()
     for n in range(500):
