@@ -25,8 +25,8 @@ from typing import Any
 import pandas as pd
 
 from pipelines.contracts.code_lists import in_year_list
-from pipelines.contracts.rules import AS_AT_YEAR
 from pipelines.contracts.model import ColumnSpec, Contract
+from pipelines.contracts.rules import AS_AT_YEAR
 from pipelines.contracts.typed import DECIMAL_TEXT, FLAG_TEXT, INTEGER_TEXT, TypedTable
 
 _PLAN_KEY = "lac_health_plan"

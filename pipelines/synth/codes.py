@@ -11,8 +11,6 @@ from datetime import date
 
 import numpy as np
 
-from datetime import date
-
 from pipelines.readers.tables import TABLE_COLUMNS
 
 # Canonical tables and their columns, in EXTRACTS.md order: the readers' view, so the
