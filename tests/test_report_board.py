@@ -162,7 +162,19 @@ def test_print_stylesheet(rendered) -> None:
     print_css = html[html.index("@media print"):]
     assert "size: A4" in print_css
     assert "break-inside: avoid" in print_css
-    assert "--chart-width" in print_css
+    # A running title and page numbers in the page's margin boxes (Chromium 131+ prints them).
+    assert '@top-left { content: "Health of children in care' in print_css
+    assert 'counter(page) " of " counter(pages)' in print_css
+    # No forced break before every section (they left pages half empty).
+    assert "break-before: page" not in print_css
+
+
+def test_charts_reflow_and_are_never_wider_than_the_a4_text(rendered) -> None:
+    _, html, _, _ = rendered
+    assert '"width":680' not in html.replace(" ", "")  # no fixed plotly width
+    assert "responsive: true" in html
+    assert ".chart-frame { width: 100%; max-width: var(--chart-width);" in html
+    assert "overflow-x: auto" not in html  # a scroll box would be an accidental Tab stop
 
 
 def test_sections_of_outputs_md_are_present(rendered) -> None:
