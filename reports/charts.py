@@ -111,6 +111,9 @@ class Chart:
     warning: str = ""
     # Layout overrides merged (deeply) when the chart is drawn narrower than NARROW_PX.
     narrow: dict[str, object] = field(default_factory=dict)
+    # When there is nothing to draw (every count zero or suppressed), the page shows this
+    # sentence and the table instead of an empty chart.
+    nothing_to_chart: str = ""
 
 
 def plot_text(text: str) -> str:
@@ -231,7 +234,7 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         f"{comparator}: {', '.join(f'{quarters[i].short_label} {format_number(v, unit)}' for i, v in points)}"
         for comparator, points in benchmark_rows.items()
     ]
-    narrow = {"margin": {"l": 52, "r": 8}, "xaxis": {"tickangle": "auto"},
+    narrow = {"margin": {"l": 52, "r": 28}, "xaxis": {"tickangle": "auto", "automargin": True},
               "yaxis": {"title": {"text": ""}}}
     return Chart(
         narrow=narrow,
@@ -656,7 +659,7 @@ def equity_chart(data: ReportData, figures: PublishedFigures) -> Chart:
     alt += (", ".join(f"{r.definition.name} {r.finding.lower()}" for r in significant)
             if significant else "no significant difference in any measure shown")
     return Chart(
-        narrow={"margin": {"l": 8, "r": 12}, "height": 120 + 80 * len(rows),
+        narrow={"margin": {"l": 8, "r": 20}, "height": 120 + 80 * len(rows),
                 "yaxis": narrow_categories(labels, narrow_labels)},
         id="equity-chart",
         title=f"Timeliness for children placed in and out of area, {data.quarter.short_label}",
@@ -745,7 +748,18 @@ def delay_chart(data: ReportData, quarters: list[Quarter]) -> Chart:
             else:
                 row.append(_count(number_or_none(cell["periods"])) or "0")
         rows.append(row)
-    top = [DELAY_REASON_LABELS.get(r, r) for r in reasons[:3]]
+    latest_counts = {r: number_or_none(latest["periods"].get(r)) if r in latest.index
+                     and not bool(latest["suppressed"].get(r)) else None for r in reasons}
+    top = [DELAY_REASON_LABELS.get(r, r) for r in reasons[:3] if (latest_counts[r] or 0) > 0]
+    drawn = [v for trace in traces for v in trace.x if v]
+    nothing = ""
+    if not drawn:
+        period = f"{data.home_name}, {quarters[0].short_label} to {quarters[-1].short_label}"
+        hidden = any(text for trace in traces for text in trace.text)
+        nothing = (f"There is nothing to chart for {period}: every count of a reason is from 1 "
+                   "to 5 and is suppressed (c) to protect children's privacy. The table below "
+                   "shows what can be published." if hidden else
+                   f"No initial health assessment was recorded as late or missing for {period}.")
     alt = (f"Grouped bar chart of the reasons initial health assessments were late or missing for "
            f"{data.home_name}, {quarters[0].short_label} to {quarters[-1].short_label}; the most "
            f"common reasons this quarter: {', '.join(top) or 'none recorded'}.")
@@ -754,6 +768,7 @@ def delay_chart(data: ReportData, quarters: list[Quarter]) -> Chart:
         narrow={"margin": {"l": 8, "r": 16},
                 "yaxis": narrow_categories(reason_labels, [wrap_label(t, 14) for t in reason_labels])},
         id="delays-chart",
+        nothing_to_chart=nothing,
         title=f"Why initial health assessments were late or missing, {quarters[0].short_label} "
               f"to {quarters[-1].short_label}",
         figure=figure,

@@ -133,6 +133,11 @@ def test_a_missing_earlier_quarter_is_not_compared() -> None:
          "1 referral to CAMHS was received this quarter, down from 3 last quarter."),
         ("GP01", fig(97.0, 97, 100), fig(99.0, 99, 100),
          "97 in 100 children in care were registered with a GP, down from 99 in 100 last quarter."),
+        # Under 100 children: the counts themselves, not "97 in 100" for 36 of 37.
+        ("GP01", fig(97.3, 36, 37), fig(94.4, 34, 36),
+         "36 of 37 children in care were registered with a GP, up from 34 of 36 last quarter."),
+        ("GP01", fig(97.3, 36, 37), fig(97.0, 97, 100),
+         "36 of 37 children in care were registered with a GP, up from 97 in 100 last quarter."),
         ("HA01", fig(0.0, 0, 0, "z"), fig(50.0, 5, 10),
          "Health assessment up to date: not applicable this quarter (z): no one was in the cohort."),
     ],
