@@ -68,6 +68,7 @@ from reports.charts import (
     axis_suffix,
     base_layout,
     error_bars,
+    narrow_categories,
     plot_text,
     value_axis_title,
 )
@@ -112,6 +113,7 @@ AD_HOC_GROUP = "All areas with figures in this run"
 PROFILE_ACROSS_MAX = 8  # up to this many areas the profile has areas across, KPIs down
 BAR_ALL_MAX = 30  # more areas with figures than this: the bar chart draws the two ends
 BAR_ENDS = 15
+FUNNEL_HEIGHT = 400  # px; with a bar chart of up to 12 areas, one A4 page
 LABEL_POINTS_MAX = 12  # funnel points carry the area's name up to this many areas
 OTHER_FAMILY = "OTHER"
 SCOTTISH_MARK = "\u2020"  # dagger: IHA02 of a Scottish area follows the Scottish standard
@@ -730,12 +732,18 @@ def comparison_bar_chart(section: KpiComparison, report: PartnerReport) -> Chart
         annotations.append({"x": section.average, "y": 1, "yref": "paper", "yanchor": "bottom",
                             "showarrow": False,
                             "text": f"Partner average {format_number(section.average, unit)}"})
-    per_bar = 40 if len(ordered) <= 12 else 22
+    per_bar = 34 if len(ordered) <= 12 else 22  # a bar chart and its funnel fit one A4 page
     if unit == "%":
         x_range: list[float] | None = [0, 105]
     else:
         tops = [v for f in shown for v in (f.value, f.ci_upper) if v is not None]
         x_range = [0, 1.1 * max(tops)] if tops and max(tops) > 0 else None
+    # On a phone the figure and its word move under the area's name (no right-hand column).
+    narrow_labels = [label if f is None else f"{label}<br>{_figure_note(f, unit)}"
+                     for f, label in zip(ordered, labels, strict=True)]
+    narrow = {"margin": {"l": 8, "r": 16}, "height": 110 + (per_bar + 14) * max(1, len(ordered)),
+              "annotations": annotations[len(ordered):],
+              "yaxis": narrow_categories(labels, narrow_labels)}
     figure = go.Figure([bars], base_layout(
         110 + per_bar * max(1, len(ordered)),
         margin={"l": 170, "r": 150, "t": 40, "b": 48},
@@ -761,6 +769,7 @@ def comparison_bar_chart(section: KpiComparison, report: PartnerReport) -> Chart
         notes.append(f"The chart draws the {BAR_ENDS} highest and {BAR_ENDS} lowest of "
                      f"{len(shown)} areas with figures; the table lists every area.")
     return Chart(
+        narrow=narrow,
         id=f"bars-{definition.id}",
         title=f"{definition.id} {definition.name}: areas ordered by value, {quarter}",
         figure=figure,
@@ -974,7 +983,7 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
     if label:
         points["position"] = label_positions(
             n.tolist(), values, points["name"].tolist(), _x_range(curve, log=False), y_range,
-            log=False, width=CHART_WIDTH - 88, height=420 - 128)
+            log=False, width=CHART_WIDTH - 88, height=FUNNEL_HEIGHT - 128)
     for flag in FLAG_ORDER:
         subset = points[points["flag"] == flag]
         if subset.empty:
@@ -994,7 +1003,7 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
             hovertemplate="%{customdata}: %{y:.1f}% of %{x:,.0f}<extra></extra>",
         ))
     figure = go.Figure(traces, base_layout(
-        420,
+        FUNNEL_HEIGHT,
         margin={"l": 64, "r": 24, "t": 72, "b": 56},
         xaxis=_x_axis(curve, "Denominator (number of children in the measure)", log=False),
         yaxis={"title": {"text": "Per cent"}, "gridcolor": GRID, "linecolor": OUTLINE,
