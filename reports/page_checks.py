@@ -148,10 +148,13 @@ def _ink_shares(pdf: Path, dpi: int = 24) -> list[float]:
         for image in sorted(Path(folder).glob("p-*.pgm"), key=lambda p: int(p.stem.split("-")[-1])):
             width, height, pixels = _read_pgm(image)
             margin = round(18 / 25.4 * dpi)  # the 16 mm margins (where the title and number sit)
+            # Columns 5 mm inside the body's sides are ignored: a card's side border running
+            # down an otherwise empty page is not content.
+            left, right = round(20 / 25.4 * dpi), width - round(20 / 25.4 * dpi)
             rows = range(margin, height - margin)
             last = margin
             for row in rows:
-                line = pixels[row * width:(row + 1) * width]
+                line = pixels[row * width + left:row * width + right]
                 if min(line) < 200:
                     last = row
             shares.append((last - margin) / max(1, len(rows)))
