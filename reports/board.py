@@ -45,11 +45,13 @@ from reports.formatting import (
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
 from reports.palette import COMPARISON_BADGES, Badge
+from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
 
 TEMPLATE = "board.html.j2"
 TREND_QUARTERS = 8
 DELAY_QUARTERS = 5  # this quarter and the last four
+GLANCE_QUARTERS = 4  # At a glance: better than the last three quarters?
 UNIT_WORDS = {"%": "per cent", "days": "days (median)", "count": "number"}
 POLARITY_WORDS = {
     "high": "Higher is better",
@@ -99,6 +101,19 @@ def change_text(headline: Headline, comparison: Comparison) -> str:
     if comparison.significant is None:
         text += "; medians and counts are not tested for significance"
     return text + "."
+
+
+def _glance_lines(data: ReportData, figures: PublishedFigures,
+                  headlines: list[Headline]) -> dict[str, Sparkline]:
+    """Each KPI's last four quarters (this one and three before) as a sparkline with target."""
+    quarters = [data.quarter.shift(-offset) for offset in range(GLANCE_QUARTERS - 1, -1, -1)]
+    labels = [q.short_label for q in quarters]
+    lines = {}
+    for h in headlines:
+        shown = [figures.get(data.home_area, q.id, h.kpi.id) for q in quarters]
+        target = h.target.value if h.kpi.polarity != "context" else None
+        lines[h.kpi.id] = sparkline(labels, shown, h.kpi.unit, target)
+    return lines
 
 
 def _families(headlines: list[Headline], charts: dict[str, Chart]) -> list[dict[str, Any]]:
@@ -335,6 +350,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "suppression_note": suppression_note,
         "sections": sections,
         "headlines": headlines,
+        "glance": _glance_lines(data, figures, headlines),
         "families": _families(headlines, trend_charts),
         "spc_charts": spc_charts,
         "partner_names": [data.area_name(code) for code in data.partner_areas],
