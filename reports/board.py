@@ -245,32 +245,58 @@ def _benchmarks(data: ReportData, figures: PublishedFigures) -> list[dict[str, A
     return rows
 
 
+# A restatement smaller than this is not material to the board (the workbook has them all).
+MATERIAL_CHANGE = {"%": 1.0, "days": 1.0, "count": 1.0}
+BREAKDOWN_WORDS = {
+    "placement:IN": "children placed in area",
+    "placement:OUT": "children placed out of area",
+    "placement:UNKNOWN": "children whose placement area is not known",
+}
+
+
 def _revisions(data: ReportData, figures: PublishedFigures) -> list[str]:
+    """Material restatements in words: one sentence per area and measure, e.g.
+    "Birmingham, IHA completed within 20 working days: Q2 2024/25 rose from 71.0% to
+    80.0%." Changes under ``MATERIAL_CHANGE`` (or invisible at one decimal place) are only
+    counted, in a closing sentence; unchanged at one decimal place, not at all."""
     if data.revisions is None or data.revisions.empty:
         return []
     catalogue = {definition.id: definition for definition in KPIS}
-    notes = []
-    for row in data.revisions.to_dict("records"):
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    minor = 0
+    for row in data.revisions.sort_values(["area_code", "kpi_id", "quarter"]).to_dict("records"):
         definition = catalogue.get(str(row["kpi_id"]))
         if definition is None or row["area_code"] not in data.areas:
             continue
+        unit = definition.unit
         first, now = number_or_none(row["first_value"]), number_or_none(row["current_value"])
-        if first is None or now is None or first == now:
+        if first is None or now is None or format_number(first, unit) == format_number(now, unit):
             continue
         current = figures.get(row["area_code"], str(row["quarter"]), definition.id,
                               str(row["breakdown"]))
-        where = f"{data.area_name(row['area_code'])}, {definition.id} {definition.name}"
-        if row["breakdown"] != "all":
-            where += f" ({row['breakdown']})"
         quarter = period_label(row["quarter"])
+        key = (str(row["area_code"]), definition.id, str(row["breakdown"]))
         if not current.shown:
-            notes.append(f"{where}, {quarter}: revised since first published (now suppressed).")
+            grouped.setdefault(key, []).append(f"{quarter} was revised and is now suppressed (c)")
             continue
-        notes.append(
-            f"{where}, {quarter}: was {format_number(first, definition.unit)} "
-            f"(data as at {_long_date(row['first_as_at'])}), now "
-            f"{format_number(now, definition.unit)} (as at {_long_date(row['current_as_at'])})."
-        )
+        if abs(now - first) < MATERIAL_CHANGE[unit]:
+            minor += 1
+            continue
+        verb = "rose" if now > first else "fell"
+        grouped.setdefault(key, []).append(
+            f"{quarter} {verb} from {format_number(first, unit)} to {format_number(now, unit)}")
+    notes = []
+    for (code, kpi_id, breakdown), changes in grouped.items():
+        definition = catalogue[kpi_id]
+        where = f"{data.area_name(code)}, {definition.name}"
+        if breakdown != "all":
+            where += f" ({BREAKDOWN_WORDS.get(breakdown, breakdown)})"
+        listed = changes[0] if len(changes) == 1 else ", ".join(changes[:-1]) + " and " + changes[-1]
+        notes.append(f"{where}: {listed}.")
+    if minor:
+        many = minor != 1
+        notes.append(f"{minor} other figure{'s' if many else ''} changed by less than 1 point "
+                     f"(or 1 day or 1 child) and {'are' if many else 'is'} not listed.")
     return notes
 
 

@@ -228,6 +228,9 @@ def revision_notes(data: ReportData, figures: PublishedFigures, kpi: KpiDefiniti
         now = number_or_none(row["current_value"])
         if first is None or now is None or first == now:
             continue
+        # "was 97.8%, now 97.8%" tells the board nothing: only changes that show.
+        if current.shown and format_number(first, kpi.unit) == format_number(now, kpi.unit):
+            continue
         if not current.shown:
             notes.append(f"{quarter.short_label}: revised since first published (figure suppressed).")
             continue

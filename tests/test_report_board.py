@@ -242,3 +242,38 @@ def test_report_and_workbook_survive_empty_optional_tables(tmp_path: Path) -> No
     assert "No monthly data were supplied" in html
     assert "Data as at not known" in html
     assert write_workbook(data, tmp_path / "r.xlsx").stat().st_size > 0
+
+
+def test_revisions_are_summarised_in_words_material_changes_only() -> None:
+    import pandas as pd
+    from report_fixtures import HOME, QUARTER
+
+    from reports.board import _revisions
+    from reports.figures import PublishedFigures
+
+    data = make_report_data()
+    q1, q2 = QUARTER.shift(-2), QUARTER.previous()
+    day = data.revisions["first_as_at"].iloc[0]
+    rows = [
+        # IHA02: two material restatements, one sentence.
+        ("IHA02", "all", q1.id, 75.0, 78.0), ("IHA02", "all", q2.id, 71.0, 80.0),
+        # 97.84 -> 97.76 both print 97.8%: not a revision a reader could see.
+        ("GP01", "all", q2.id, 97.84, 97.76),
+        # Half a point: minor, only counted.
+        ("HA01", "placement:OUT", q2.id, 80.0, 80.5),
+        # A breakdown in words, not its code.
+        ("HA01", "placement:OUT", q1.id, 70.0, 60.0),
+    ]
+    data.revisions = pd.DataFrame([
+        {"area_code": HOME, "quarter": quarter, "kpi_id": kpi_id, "breakdown": breakdown,
+         "first_value": first, "current_value": now, "first_as_at": day, "current_as_at": day}
+        for kpi_id, breakdown, quarter, first, now in rows])
+    notes = _revisions(data, PublishedFigures(data.kpis))
+    name = data.home_name
+    assert notes == [
+        f"{name}, Health assessment up to date (children placed out of area): "
+        f"{q1.short_label} fell from 70.0% to 60.0%.",
+        f"{name}, IHA completed within 20 working days: {q1.short_label} rose from 75.0% to "
+        f"78.0% and {q2.short_label} rose from 71.0% to 80.0%.",
+        "1 other figure changed by less than 1 point (or 1 day or 1 child) and is not listed.",
+    ]
