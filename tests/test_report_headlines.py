@@ -144,3 +144,16 @@ def test_a_missing_earlier_quarter_is_not_compared() -> None:
 )
 def test_sentences(kpi_id: str, now: Figure, before: Figure, expected: str) -> None:
     assert sentence(kpi(kpi_id), now, before) == expected
+
+
+def test_a_revision_invisible_at_one_decimal_place_gets_no_note() -> None:
+    from reports.figures import PublishedFigures
+    from reports.headlines import revision_notes
+
+    data = make_report_data()
+    data.revisions = data.revisions.assign(first_value=79.96, current_value=80.04)  # both 80.0%
+    quarters = [data.quarter.previous(), data.quarter]
+    assert revision_notes(data, PublishedFigures(data.kpis), kpi("IHA02"), quarters) == ()
+    data.revisions = data.revisions.assign(first_value=79.0, current_value=80.04)
+    assert revision_notes(data, PublishedFigures(data.kpis), kpi("IHA02"), quarters) == (
+        f"{data.quarter.previous().short_label}: was 79.0%, now 80.0% (later data).",)
