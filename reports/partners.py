@@ -791,30 +791,33 @@ def kpi_table(section: KpiComparison, report: PartnerReport) -> DataTable:
     quarter = report.quarter.short_label
     # Medians carry an interval only when the run computed one (enough values).
     intervals = any(f.ci_lower is not None for f in section.figures)
+    ranked = definition.polarity != "context"
+    rank_column = ["Rank (1 = best)"] if ranked else []
     positions = (dict(zip(section.funnel.points["area_code"], section.funnel.points["flag"],
                           strict=True)) if section.funnel is not None else {})
     rows = []
     for f in section.figures:
         name = f.name + marks.get(f.code, "")
         value = format_value(f.value, unit, f.symbol)
-        rank = f"{f.rank} of {f.ranked}" if f.rank is not None else ""
+        # A context measure has no better end, so it gets no rank.
+        rank = [f"{f.rank} of {f.ranked}" if f.rank is not None else ""] if ranked else []
         counts = [format_number(f.numerator, "count") or (f.symbol or ""),
                   format_number(f.denominator, "count") or (f.symbol or "")]
         if unit == "%":
             rows.append([name, value, format_interval(f.ci_lower, f.ci_upper, unit), *counts,
-                         f.badge.word, positions.get(f.code, "not plotted"), rank])
+                         f.badge.word, positions.get(f.code, "not plotted"), *rank])
         elif unit == "days":
             interval = [format_interval(f.ci_lower, f.ci_upper, unit)] if intervals else []
-            rows.append([name, value, *interval, counts[1], rank])
+            rows.append([name, value, *interval, counts[1], *rank])
         else:
             rows.append([name, value])
     if unit == "%":
         columns = ["Area", "Per cent", "95% interval", "Numerator", "Denominator",
-                   COMPARISON_COLUMN, "Funnel plot position", "Rank (1 = best)"]
-        numeric = [False, True, True, True, True, False, False, True]
+                   COMPARISON_COLUMN, "Funnel plot position", *rank_column]
+        numeric = [False, True, True, True, True, False, False, *[True] * len(rank_column)]
     elif unit == "days":
         columns = ["Area", "Median days", *(["95% interval"] if intervals else []),
-                   "Number of values", "Rank (1 = best)"]
+                   "Number of values", *rank_column]
         numeric = [False, *[True] * (len(columns) - 1)]
     else:
         columns, numeric = ["Area", "Number"], [False, True]
