@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.calendar import nation_of
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from pipelines.stats import compare_with_comparator
 from reports.charts import (
@@ -148,8 +149,32 @@ def _partner_section(data: ReportData, figures: PublishedFigures,
             "average": format_number(result.average, definition.unit) if result.average is not None else NOT_AVAILABLE,
             "cells": cells,
         })
-        charts.append(partner_chart(data, figures, definition))
+        chart = partner_chart(data, figures, definition)
+        if definition.id == "IHA02":
+            chart.warning = _standards_warning(data) or chart.warning
+        charts.append(chart)
     return rows, charts
+
+
+def _standards_warning(data: ReportData) -> str:
+    """IHA02 of a Scottish area follows Scotland's 28-day standard, not England's 20 working
+    days: pooled and compared with English areas, it must say so."""
+    scottish = [data.area_name(code) for code in data.areas if _nation(code) == "SCT"]
+    english = [code for code in data.areas if _nation(code) != "SCT"]
+    if not scottish or not english:
+        return ""
+    names = ", ".join(scottish)
+    return (f"{names} measure{'s' if len(scottish) == 1 else ''} this against the Scottish "
+            "standard (an assessment within 28 calendar days of the request to the Health "
+            "Board), not the English 20 working days from coming into care. The figures are "
+            "shown and pooled into the partner average but are not like-for-like.")
+
+
+def _nation(code: str) -> str:
+    try:
+        return nation_of(code)
+    except ValueError:
+        return ""
 
 
 def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str, str]]:

@@ -711,7 +711,7 @@ def test_pool_and_words_agree_with_the_shown_figures(figures) -> None:
 
 
 def test_context_measures_are_not_ranked(fixture_page) -> None:
-    _, html, page, _ = fixture_page
+    _, _, page, _ = fixture_page
     # OOA01 (placed outside the area) has no better end: no "1 = best" rank column.
     header = [clean(e["text"]) for e in page.inside("bars-OOA01-table", "th")
               if "thead" in e["parents"]]

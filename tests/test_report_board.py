@@ -277,3 +277,28 @@ def test_revisions_are_summarised_in_words_material_changes_only() -> None:
         f"78.0% and {q2.short_label} rose from 71.0% to 80.0%.",
         "1 other figure changed by less than 1 point (or 1 day or 1 child) and is not listed.",
     ]
+
+
+def test_a_scottish_partner_warns_that_iha02_standards_differ() -> None:
+    from types import SimpleNamespace
+
+    from reports.board import _standards_warning
+
+    names = {"E08000025": "Birmingham", "S12000036": "City of Edinburgh", "E08000026": "Coventry"}
+    mixed = SimpleNamespace(areas=list(names), area_name=names.get)
+    warning = _standards_warning(mixed)
+    assert warning.startswith("City of Edinburgh measures this against the Scottish standard")
+    assert "28 calendar days" in warning and "20 working days" in warning
+    english = SimpleNamespace(areas=["E08000025", "E08000026"], area_name=names.get)
+    assert _standards_warning(english) == ""
+    scottish = SimpleNamespace(areas=["S12000036"], area_name=names.get)
+    assert _standards_warning(scottish) == ""  # nothing to compare across nations
+
+
+def test_the_warning_sits_on_the_iha02_partner_chart() -> None:
+    from reports.board import build_context
+
+    data = make_report_data()
+    context = build_context(data)
+    charts = {chart.id: chart for chart in context["partner_charts"]}
+    assert charts["partners-IHA02"].warning == ""  # the fixture's areas are all English
