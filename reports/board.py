@@ -213,6 +213,24 @@ def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str,
     return rows
 
 
+def _not_available(data: ReportData) -> list[dict[str, str]]:
+    """The KPIs of the report quarter that are x for want of data, by area and reason, so the
+    data-quality section names each table not supplied (KPIS.md "Data coverage")."""
+    kpis = data.kpis
+    if "reason" not in kpis.columns:
+        return []
+    rows = kpis[(kpis["quarter"] == data.quarter.id) & (kpis["breakdown"] == "all")
+                & kpis["area_code"].isin(data.areas)]
+    rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
+    order = {code: index for index, code in enumerate(data.areas)}
+    result = []
+    for (code, reason), group in sorted(rows.groupby(["area_code", "reason"]),
+                                        key=lambda item: (order[item[0][0]], item[0][1])):
+        result.append({"area": data.area_name(code), "reason": str(reason),
+                       "kpis": ", ".join(sorted(group["kpi_id"].astype(str)))})
+    return result
+
+
 def _files(data: ReportData) -> list[dict[str, str]]:
     summary = data.validation_summary
     summary = summary[summary["area_code"].isin(data.areas)]
@@ -412,6 +430,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "delay_chart": delay_chart(data, delay_quarters),
         "completeness": _completeness(data, figures),
         "files": _files(data),
+        "not_available": _not_available(data),
         "benchmarks": benchmarks,
         "revisions": revisions,
         "definitions": _definitions(data, figures),

@@ -49,6 +49,9 @@ def symbol_for(row: Any) -> str | None:
     if row is None:
         return NOT_AVAILABLE
     get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    published = get("symbol", None)  # kpis.csv's own symbol column, where the frame has one
+    if isinstance(published, str) and published:
+        return published
     if bool(get("suppressed", False)):
         return SUPPRESSED
     if number_or_none(get("value")) is not None:
@@ -69,6 +72,15 @@ def fixed(value: float, places: int = 1, thousands: bool = False) -> str:
     if rounded == 0:
         rounded = abs(rounded)  # never "-0.0"
     return f"{rounded:,}" if thousands else f"{rounded}"
+
+
+def reason_for(row: Any) -> str | None:
+    """Why a kpis.csv row is not available (``x``), or None (KPIS.md "Data coverage")."""
+    if row is None:
+        return None
+    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    reason = get("reason", None)
+    return reason if isinstance(reason, str) and reason else None
 
 
 def format_number(value: float | None, unit: str, with_unit: bool = True) -> str:

@@ -147,6 +147,8 @@ def sentence(kpi: KpiDefinition, figure: Figure, before: Figure) -> str:
     if figure.symbol == NOT_APPLICABLE:
         return f"{kpi.name}: not applicable this quarter (z): no one was in the cohort."
     if not figure.shown or figure.value is None:
+        if figure.reason:
+            return f"{kpi.name}: not available this quarter (x): {figure.reason}."
         return f"{kpi.name}: no figure is available this quarter (x)."
     value = figure.value
     previous = before.value if before.shown else None
