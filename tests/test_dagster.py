@@ -169,3 +169,15 @@ def test_schedule_after_the_next_quarter_end_finds_its_partition():
     assert quarter_of_key(request.partition_key) == Quarter.parse("2026-27-Q3")
     # Computed from the calendar at that date, not from a list made when the module was imported.
     assert request.partition_key in quarter_partitions.get_partition_keys(current_time=when)
+
+
+def test_an_out_folder_that_does_not_exist_stops_with_a_message(tmp_path: Path, monkeypatch):
+    from pipelines.errors import UserFacingError
+
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("LAC_HEALTH_OUT", str(missing))
+    monkeypatch.setenv("LAC_HEALTH_EXTRACTS", str(tmp_path))
+    with pytest.raises(UserFacingError, match=r"LAC_HEALTH_OUT.*does not exist"):
+        LacHealthSettings().settings()
+    monkeypatch.setenv("LAC_HEALTH_OUT", str(tmp_path))
+    assert LacHealthSettings().settings().out_dir == tmp_path  # an existing folder is used as given
