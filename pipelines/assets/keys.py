@@ -8,6 +8,8 @@ PUBLISHED_KPIS = dg.AssetKey("published_kpis")
 LATEST_KPIS = dg.AssetKey("latest_kpis")
 BOARD_REPORT = dg.AssetKey("board_report")
 
+KPI_SANITY_CHECK = "kpi_sanity"
+
 GROUP_INGEST = "ingest_and_validate"
 GROUP_KPIS = "stage_and_kpis"
 GROUP_REPORTS = "reports"

@@ -7,6 +7,7 @@ from pipelines.assets.keys import (
     GROUP_KPIS,
     INGESTED_EXTRACTS,
     KPI_RESULTS,
+    KPI_SANITY_CHECK,
     LATEST_KPIS,
     PUBLISHED_KPIS,
 )
@@ -21,6 +22,8 @@ from pipelines.resources import LacHealthSettings, WarehouseResource
     deps=[INGESTED_EXTRACTS],
     group_name=GROUP_KPIS,
     partitions_def=quarter_partitions,
+    check_specs=[dg.AssetCheckSpec(KPI_SANITY_CHECK, asset=KPI_RESULTS, blocking=True,
+                                   description="Every KPI row of the quarter has 0 ≤ numerator ≤ denominator")],
     description=(
         "Builds the staging models (working-day calendar, periods of care, looked-after snapshots, "
         "IHA cohort, RHA due chain, CAMHS waits) from each area's latest accepted extract and "
@@ -40,8 +43,16 @@ def kpi_results(context: dg.AssetExecutionContext, lac_health: LacHealthSettings
         with quarter_slice(con, requested):
             quarter, quarters, results = compute_and_record_kpis(
                 con, extracts, requested, settings.trend_quarters, context.log.info)
+        insane = kpi_sanity_failures(con, quarter)
     headline = results[(results["quarter"] == quarter.id) & (results["breakdown"] == "all")]
     return dg.MaterializeResult(
+        check_results=[dg.AssetCheckResult(
+            check_name=KPI_SANITY_CHECK, asset_key=KPI_RESULTS, passed=insane.empty,
+            severity=dg.AssetCheckSeverity.ERROR,
+            # Aggregates only (area, KPI, breakdown, counts): nothing identifies a child.
+            metadata={"rows_failing": len(insane),
+                      "examples": dg.MetadataValue.md(insane.head(20).to_markdown(index=False) if len(insane) else "none")},
+        )],
         metadata={
             "report_quarter": quarter.id,
             "quarters": ", ".join(q.id for q in quarters),
@@ -81,6 +92,13 @@ def published_kpis(context: dg.AssetExecutionContext, lac_health: LacHealthSetti
             "files": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in files)),
         }
     )
+
+
+def kpi_sanity_failures(con, quarter):
+    """Rows of the quarter's KPI results outside 0 ≤ numerator ≤ denominator (sql/checks/kpi_sanity.sql)."""
+    from pipelines.paths import PROJECT_ROOT
+
+    return con.execute((PROJECT_ROOT / "sql" / "checks" / "kpi_sanity.sql").read_text(), [quarter.id]).df()
 
 
 def quarter_output_dir(out_dir, quarter):
