@@ -350,10 +350,12 @@ def _cam02(inputs: _Inputs, quarters: list[Quarter]) -> pd.DataFrame:
 
 
 def sql_all_rows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The same four KPIs' ``all`` rows from marts.kpi_results (English and Welsh areas)."""
+    """The same four KPIs' ``all`` rows from marts.kpi_results (English and Welsh areas), as
+    computed: rows that are not available (``reason`` set, docs/kpis.md "Not available is not
+    zero") have no figures to compare; tests/test_kpi_coverage.py tests that rule."""
     frame = con.execute(
         "SELECT area_code, quarter, kpi_id, numerator, denominator FROM marts.kpi_results "
-        f"WHERE breakdown = 'all' AND kpi_id IN ({', '.join(repr(k) for k in KPI_IDS)}) "
+        f"WHERE breakdown = 'all' AND reason IS NULL AND kpi_id IN ({', '.join(repr(k) for k in KPI_IDS)}) "
         "ORDER BY area_code, quarter, kpi_id"
     ).df()
     frame = frame[[computed_area(code) for code in frame["area_code"]]]

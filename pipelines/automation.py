@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.partitions import partition_key_of
 from pipelines.quarters import Quarter
 
 SETTLE_SECONDS = 120
@@ -69,7 +70,7 @@ def build_sensor(job: dg.JobDefinition, extracts_dir_of, settle_seconds: float =
         if not ready:
             return dg.SkipReason("no new as-at folder has settled")
         latest = Quarter.latest_complete(max(_as_at_date(key) for key in ready))
-        return dg.RunRequest(run_key=";".join(ready), partition_key=latest.id, tags={"lac_health/new_extracts": ";".join(ready)})
+        return dg.RunRequest(run_key=";".join(ready), partition_key=partition_key_of(latest), tags={"lac_health/new_extracts": ";".join(ready)})
 
     return new_extracts_sensor
 
@@ -93,6 +94,6 @@ def build_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
     )
     def quarterly_refresh_schedule(context: dg.ScheduleEvaluationContext):
         quarter = Quarter.latest_complete(context.scheduled_execution_time.date())
-        return dg.RunRequest(run_key=quarter.id, partition_key=quarter.id)
+        return dg.RunRequest(run_key=quarter.id, partition_key=partition_key_of(quarter))
 
     return quarterly_refresh_schedule

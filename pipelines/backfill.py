@@ -19,11 +19,12 @@ def backfill(settings: Settings, first: Quarter, last: Quarter, progress: Callab
     """Materialise every asset for each quarter from ``first`` to ``last``; returns failed quarters."""
     import os
 
-    from pipelines.definitions import ALL_ASSETS
-    from pipelines.partitions import quarter_keys
+    from pipelines.assets.kpis import latest_kpis
+    from pipelines.definitions import ALL_ASSETS, QUARTER_ASSETS
+    from pipelines.partitions import complete_quarters, partition_key_of
     from pipelines.resources import LacHealthSettings, WarehouseResource
 
-    known = set(quarter_keys())
+    known = {q.id for q in complete_quarters()}
     quarters = quarter_range(first, last)
     unknown = [q.id for q in quarters if q.id not in known]
     if unknown:
@@ -39,9 +40,13 @@ def backfill(settings: Settings, first: Quarter, last: Quarter, progress: Callab
     failed = []
     for index, quarter in enumerate(quarters, start=1):
         progress(f"[{index}/{len(quarters)}] materialising {quarter.id}")
-        result = dg.materialize(ALL_ASSETS, partition_key=quarter.id, resources=resources, instance=instance,
-                                raise_on_error=False)
+        result = dg.materialize(QUARTER_ASSETS, partition_key=partition_key_of(quarter), resources=resources,
+                                instance=instance, raise_on_error=False)
         if not result.success:
             failed.append(quarter.id)
             progress(f"    {quarter.id} failed: see the run's logs (dagster UI, or rerun with lac-health run --quarter {quarter.id})")
+    if len(failed) < len(quarters):
+        # kpis.csv / kpis.parquet: the latest quarter materialised, once at the end.
+        dg.materialize(ALL_ASSETS, selection=[latest_kpis.key], resources=resources, instance=instance,
+                       raise_on_error=False)
     return failed

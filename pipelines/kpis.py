@@ -34,6 +34,7 @@ RESULT_COLUMNS = (
     "denominator",
     "value",
     "as_at",
+    "reason",  # why the KPI is not available (KPIS.md "Data coverage"); NULL when computed
 )
 BREAKDOWNS = (
     "all",
@@ -128,6 +129,7 @@ def kpi_results(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame["numerator"] = frame["numerator"].astype("Int64")
     frame["denominator"] = frame["denominator"].astype("Int64")
     frame["value"] = frame["value"].astype("float64")
+    frame["reason"] = frame["reason"].astype("object").where(frame["reason"].notna(), None)
     return frame
 
 

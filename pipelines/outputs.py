@@ -15,14 +15,16 @@ import pandas as pd
 
 from pipelines.areas import area_name
 from pipelines.atomic import write_atomic
-from pipelines.disclosure import apply_disclosure_control
+from pipelines.disclosure import apply_disclosure_control, cell_symbol
 from pipelines.kpi_catalogue import KPIS
 from pipelines.safe_text import csv_safe_frame
 from pipelines.stats import Z95, wilson_intervals
 
 KPI_COLUMNS = [
     "area_code", "area_name", "quarter", "kpi_id", "kpi_name", "breakdown", "numerator", "denominator",
-    "value", "ci_lower", "ci_upper", "unit", "polarity", "target", "suppressed", "as_at",
+    "value", "ci_lower", "ci_upper", "unit", "polarity", "target", "suppressed",
+    "symbol", "reason",  # DfE symbol shown instead of the value (c, x, z; blank when shown) and why x
+    "as_at",
 ]
 # Published figures are rounded once, here, so every output shows the same number.
 DECIMALS = 3
@@ -58,7 +60,24 @@ def publishable_kpis(results: pd.DataFrame, audience: str, targets: Mapping[str,
 
     published = apply_disclosure_control(frame, audience)
     published["suppressed"] = published["suppressed"].astype(bool)
+    _add_symbols(published)
     return published[KPI_COLUMNS].sort_values(["area_code", "quarter", "kpi_id", "breakdown"], ignore_index=True)
+
+
+def _add_symbols(frame: pd.DataFrame) -> None:
+    """``symbol`` and ``reason`` columns: c suppressed, x not available (with its reason,
+    figures blank, never a target verdict), z no value (a rate over no one), blank when shown."""
+    if "reason" not in frame.columns:
+        frame["reason"] = None
+    reason = frame["reason"].where(frame["reason"].notna() & frame["reason"].astype(str).ne(""), None)
+    available = reason.isna()
+    for column in ("numerator", "denominator", "value", "ci_lower", "ci_upper"):
+        frame[column] = frame[column].mask(~available)
+    frame["symbol"] = [
+        cell_symbol(bool(suppressed), value, bool(ok)) or ""
+        for suppressed, value, ok in zip(frame["suppressed"], frame["value"], available, strict=True)
+    ]
+    frame["reason"] = reason.fillna("").astype(str)
 
 
 def write_kpi_files(frame: pd.DataFrame, out_dir: Path) -> list[Path]:

@@ -1,8 +1,11 @@
-"""Financial quarters as Dagster partitions, keyed like ``2024-25-Q3``.
+"""Financial quarters as Dagster time-window partitions (Europe/London), keyed by start date.
 
-Dagster has no quarterly time-window class that gives such keys, so the partitions are a
-static list from the first quarter the project reports (2019-20 Q1, the year before DfE's
-2020 release) to the latest quarter complete today; it grows by itself as quarters end.
+The partitions are computed from the calendar whenever Dagster asks (a cron of 1 January,
+April, July and October), not from a list fixed at import, so a code server running across a
+quarter end, or a schedule evaluated after it, finds the new quarter. A quarter becomes a
+partition once it has ended. Keys are the quarter's first day (``2024-10-01``) because
+Dagster's time windows are named with a date format; ``quarter_of_key`` and
+``partition_key_of`` map them to and from the KPI quarter id (``2024-25-Q3``).
 """
 
 from __future__ import annotations
@@ -11,19 +14,36 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.quarters import Quarter, quarter_range
+from pipelines.quarters import Quarter
 
 FIRST_QUARTER = Quarter(2019, 1)
+TIMEZONE = "Europe/London"
+
+quarter_partitions = dg.TimeWindowPartitionsDefinition(
+    start=FIRST_QUARTER.start.isoformat(),
+    cron_schedule="0 0 1 1,4,7,10 *",
+    fmt="%Y-%m-%d",
+    timezone=TIMEZONE,
+)
 
 
-def quarter_keys(today: date | None = None) -> list[str]:
-    last = Quarter.latest_complete(today or date.today())
-    return [q.id for q in quarter_range(FIRST_QUARTER, last)]
+def partition_key_of(quarter: Quarter) -> str:
+    return quarter.start.isoformat()
 
 
-quarter_partitions = dg.StaticPartitionsDefinition(quarter_keys())
+def quarter_of_key(key: str) -> Quarter:
+    return Quarter.containing(date.fromisoformat(key))
+
+
+def complete_quarters(today: date | None = None) -> list[Quarter]:
+    """Every quarter with a partition at ``today``: from FIRST_QUARTER to the latest complete one."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    when = datetime.combine(today, datetime.min.time(), ZoneInfo(TIMEZONE)) if today else None
+    return [quarter_of_key(key) for key in quarter_partitions.get_partition_keys(current_time=when)]
 
 
 def partition_quarter(context: dg.AssetExecutionContext) -> Quarter | None:
     """The run's quarter: its partition key, or None for an unpartitioned run."""
-    return Quarter.parse(context.partition_key) if context.has_partition_key else None
+    return quarter_of_key(context.partition_key) if context.has_partition_key else None

@@ -10,7 +10,7 @@ in words, with what to do, and the run stops before it starts.
 The space needed is estimated, generously, from the extracts' size: the warehouse keeps
 every row as read and as typed, and the staging tables several derived copies of them
 (measured at up to about four times the input, plus DuckDB's fixed overhead of about 11 MB
-for a small warehouse); each HTML report is at most 6 MB (``reports.html.MAX_BYTES``) and is
+for a small warehouse); each HTML report is at most 2.5 MB (``reports.html.MAX_BYTES``) and is
 written beside the one it replaces; the KPI and validation files grow with the number of
 as-at extracts.
 """

@@ -18,6 +18,8 @@ class LacHealthSettings(dg.ConfigurableResource):
 
     Empty values fall back to ``LAC_HEALTH_*`` environment variables, then to the defaults
     (``demo-output/extracts`` and ``demo-output``, so the UI works right after ``make demo``).
+    A folder named by ``LAC_HEALTH_EXTRACTS`` or ``LAC_HEALTH_OUT`` that does not exist is a
+    configuration error, not a reason to use the demo folders inside the checkout.
     """
 
     extracts_dir: str = ""
@@ -30,12 +32,26 @@ class LacHealthSettings(dg.ConfigurableResource):
         demo = PROJECT_ROOT / "demo-output"
         base = load_settings(None)
         return base.with_overrides(
-            extracts_dir=Path(self.extracts_dir) if self.extracts_dir else (None if base.extracts_dir.exists() else demo / "extracts"),
-            out_dir=Path(self.out_dir) if self.out_dir else (None if base.out_dir.exists() else demo),
+            extracts_dir=Path(self.extracts_dir) if self.extracts_dir else _existing_or_demo(
+                base.extracts_dir, "LAC_HEALTH_EXTRACTS", demo / "extracts"),
+            out_dir=Path(self.out_dir) if self.out_dir else _existing_or_demo(base.out_dir, "LAC_HEALTH_OUT", demo),
             audience=self.audience or None,
             quarter=self.quarter or None,
             home_area=self.home_area or None,
         )
+
+
+def _existing_or_demo(folder: Path, variable: str, demo: Path) -> Path | None:
+    """None (keep ``folder``) when it exists; the demo folder when nothing named one; else stop."""
+    import os
+
+    from pipelines.errors import UserFacingError
+
+    if folder.exists():
+        return None
+    if os.environ.get(variable):
+        raise UserFacingError(f"{variable} is {folder}, which does not exist: create it or correct the variable")
+    return demo
 
 
 class WarehouseResource(dg.ConfigurableResource):

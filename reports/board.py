@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.calendar import nation_of
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from pipelines.stats import compare_with_comparator
 from reports.charts import (
@@ -45,11 +46,13 @@ from reports.formatting import (
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
 from reports.palette import COMPARISON_BADGES, Badge
+from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
 
 TEMPLATE = "board.html.j2"
 TREND_QUARTERS = 8
 DELAY_QUARTERS = 5  # this quarter and the last four
+GLANCE_QUARTERS = 4  # At a glance: better than the last three quarters?
 UNIT_WORDS = {"%": "per cent", "days": "days (median)", "count": "number"}
 POLARITY_WORDS = {
     "high": "Higher is better",
@@ -101,6 +104,19 @@ def change_text(headline: Headline, comparison: Comparison) -> str:
     return text + "."
 
 
+def _glance_lines(data: ReportData, figures: PublishedFigures,
+                  headlines: list[Headline]) -> dict[str, Sparkline]:
+    """Each KPI's last four quarters (this one and three before) as a sparkline with target."""
+    quarters = [data.quarter.shift(-offset) for offset in range(GLANCE_QUARTERS - 1, -1, -1)]
+    labels = [q.short_label for q in quarters]
+    lines = {}
+    for h in headlines:
+        shown = [figures.get(data.home_area, q.id, h.kpi.id) for q in quarters]
+        target = h.target.value if h.kpi.polarity != "context" else None
+        lines[h.kpi.id] = sparkline(labels, shown, h.kpi.unit, target)
+    return lines
+
+
 def _families(headlines: list[Headline], charts: dict[str, Chart]) -> list[dict[str, Any]]:
     families = []
     for code, title in FAMILIES.items():
@@ -133,8 +149,32 @@ def _partner_section(data: ReportData, figures: PublishedFigures,
             "average": format_number(result.average, definition.unit) if result.average is not None else NOT_AVAILABLE,
             "cells": cells,
         })
-        charts.append(partner_chart(data, figures, definition))
+        chart = partner_chart(data, figures, definition)
+        if definition.id == "IHA02":
+            chart.warning = _standards_warning(data) or chart.warning
+        charts.append(chart)
     return rows, charts
+
+
+def _standards_warning(data: ReportData) -> str:
+    """IHA02 of a Scottish area follows Scotland's 28-day standard, not England's 20 working
+    days: pooled and compared with English areas, it must say so."""
+    scottish = [data.area_name(code) for code in data.areas if _nation(code) == "SCT"]
+    english = [code for code in data.areas if _nation(code) != "SCT"]
+    if not scottish or not english:
+        return ""
+    names = ", ".join(scottish)
+    return (f"{names} measure{'s' if len(scottish) == 1 else ''} this against the Scottish "
+            "standard (an assessment within 28 calendar days of the request to the Health "
+            "Board), not the English 20 working days from coming into care. The figures are "
+            "shown and pooled into the partner average but are not like-for-like.")
+
+
+def _nation(code: str) -> str:
+    try:
+        return nation_of(code)
+    except ValueError:
+        return ""
 
 
 def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str, str]]:
@@ -171,6 +211,24 @@ def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str,
             "unknown_placement": unknown_text,
         })
     return rows
+
+
+def _not_available(data: ReportData) -> list[dict[str, str]]:
+    """The KPIs of the report quarter that are x for want of data, by area and reason, so the
+    data-quality section names each table not supplied (KPIS.md "Data coverage")."""
+    kpis = data.kpis
+    if "reason" not in kpis.columns:
+        return []
+    rows = kpis[(kpis["quarter"] == data.quarter.id) & (kpis["breakdown"] == "all")
+                & kpis["area_code"].isin(data.areas)]
+    rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
+    order = {code: index for index, code in enumerate(data.areas)}
+    result = []
+    for (code, reason), group in sorted(rows.groupby(["area_code", "reason"]),
+                                        key=lambda item: (order[item[0][0]], item[0][1])):
+        result.append({"area": data.area_name(code), "reason": str(reason),
+                       "kpis": ", ".join(sorted(group["kpi_id"].astype(str)))})
+    return result
 
 
 def _files(data: ReportData) -> list[dict[str, str]]:
@@ -230,32 +288,58 @@ def _benchmarks(data: ReportData, figures: PublishedFigures) -> list[dict[str, A
     return rows
 
 
+# A restatement smaller than this is not material to the board (the workbook has them all).
+MATERIAL_CHANGE = {"%": 1.0, "days": 1.0, "count": 1.0}
+BREAKDOWN_WORDS = {
+    "placement:IN": "children placed in area",
+    "placement:OUT": "children placed out of area",
+    "placement:UNKNOWN": "children whose placement area is not known",
+}
+
+
 def _revisions(data: ReportData, figures: PublishedFigures) -> list[str]:
+    """Material restatements in words: one sentence per area and measure, e.g.
+    "Birmingham, IHA completed within 20 working days: Q2 2024/25 rose from 71.0% to
+    80.0%." Changes under ``MATERIAL_CHANGE`` (or invisible at one decimal place) are only
+    counted, in a closing sentence; unchanged at one decimal place, not at all."""
     if data.revisions is None or data.revisions.empty:
         return []
     catalogue = {definition.id: definition for definition in KPIS}
-    notes = []
-    for row in data.revisions.to_dict("records"):
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    minor = 0
+    for row in data.revisions.sort_values(["area_code", "kpi_id", "quarter"]).to_dict("records"):
         definition = catalogue.get(str(row["kpi_id"]))
         if definition is None or row["area_code"] not in data.areas:
             continue
+        unit = definition.unit
         first, now = number_or_none(row["first_value"]), number_or_none(row["current_value"])
-        if first is None or now is None or first == now:
+        if first is None or now is None or format_number(first, unit) == format_number(now, unit):
             continue
         current = figures.get(row["area_code"], str(row["quarter"]), definition.id,
                               str(row["breakdown"]))
-        where = f"{data.area_name(row['area_code'])}, {definition.id} {definition.name}"
-        if row["breakdown"] != "all":
-            where += f" ({row['breakdown']})"
         quarter = period_label(row["quarter"])
+        key = (str(row["area_code"]), definition.id, str(row["breakdown"]))
         if not current.shown:
-            notes.append(f"{where}, {quarter}: revised since first published (now suppressed).")
+            grouped.setdefault(key, []).append(f"{quarter} was revised and is now suppressed (c)")
             continue
-        notes.append(
-            f"{where}, {quarter}: was {format_number(first, definition.unit)} "
-            f"(data as at {_long_date(row['first_as_at'])}), now "
-            f"{format_number(now, definition.unit)} (as at {_long_date(row['current_as_at'])})."
-        )
+        if abs(now - first) < MATERIAL_CHANGE[unit]:
+            minor += 1
+            continue
+        verb = "rose" if now > first else "fell"
+        grouped.setdefault(key, []).append(
+            f"{quarter} {verb} from {format_number(first, unit)} to {format_number(now, unit)}")
+    notes = []
+    for (code, kpi_id, breakdown), changes in grouped.items():
+        definition = catalogue[kpi_id]
+        where = f"{data.area_name(code)}, {definition.name}"
+        if breakdown != "all":
+            where += f" ({BREAKDOWN_WORDS.get(breakdown, breakdown)})"
+        listed = changes[0] if len(changes) == 1 else ", ".join(changes[:-1]) + " and " + changes[-1]
+        notes.append(f"{where}: {listed}.")
+    if minor:
+        many = minor != 1
+        notes.append(f"{minor} other figure{'s' if many else ''} changed by less than 1 point "
+                     f"(or 1 day or 1 child) and {'are' if many else 'is'} not listed.")
     return notes
 
 
@@ -335,6 +419,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "suppression_note": suppression_note,
         "sections": sections,
         "headlines": headlines,
+        "glance": _glance_lines(data, figures, headlines),
         "families": _families(headlines, trend_charts),
         "spc_charts": spc_charts,
         "partner_names": [data.area_name(code) for code in data.partner_areas],
@@ -345,6 +430,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "delay_chart": delay_chart(data, delay_quarters),
         "completeness": _completeness(data, figures),
         "files": _files(data),
+        "not_available": _not_available(data),
         "benchmarks": benchmarks,
         "revisions": revisions,
         "definitions": _definitions(data, figures),

@@ -202,6 +202,14 @@ class Browser:
             drawn_chart_ids=[chart for chart, drawn in charts if drawn],
         )
 
+    def set_width(self, width: int, height: int | None = None) -> None:
+        """Emulate a window ``width`` CSS px wide (a phone is 390), at device scale 1."""
+        self.width = width
+        self.height = height or self.height
+        self.call("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": self.height, "deviceScaleFactor": 1,
+            "mobile": width < 600})
+
     def press_key(self, key: str) -> None:
         """Press and release Tab, Enter or Space as a keyboard user would."""
         codes = {"Tab": (9, ""), "Enter": (13, "\r"), " ": (32, " ")}

@@ -5,8 +5,11 @@ readers, and a ``DataTable`` holding exactly the numbers drawn (suppressed figur
 ``c``). The board report uses all of them; the partners report (a later issue) can reuse
 ``partner_chart`` and ``partner_comparison`` as they are.
 
-Charts have a fixed width (``CHART_WIDTH`` px, the A4 text width at 96 dpi) so that they
-print without being cut or rescaled. Text that comes from data (area names) is escaped
+Charts take the width of their frame (plotly's responsive mode), which is at most
+``CHART_WIDTH`` px, the A4 text width at 96 dpi, so that a chart drawn on a desktop prints
+without being cut or rescaled and one drawn on a phone reflows to the screen. Each chart
+may carry ``narrow`` layout overrides (shorter margins, wrapped labels) that the page's
+script merges when the frame is narrower than reports.html.NARROW_PX. Text that comes from data (area names) is escaped
 before it reaches plotly, whose labels understand a few HTML tags.
 """
 
@@ -106,6 +109,11 @@ class Chart:
     table: DataTable
     notes: list[str] = field(default_factory=list)
     warning: str = ""
+    # Layout overrides merged (deeply) when the chart is drawn narrower than NARROW_PX.
+    narrow: dict[str, object] = field(default_factory=dict)
+    # When there is nothing to draw (every count zero or suppressed), the page shows this
+    # sentence and the table instead of an empty chart.
+    nothing_to_chart: str = ""
 
 
 def plot_text(text: str) -> str:
@@ -113,12 +121,27 @@ def plot_text(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
+def wrap_label(text: str, width: int = 18) -> str:
+    """Break a (plot-escaped) label into lines of about ``width`` characters with <br>."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def narrow_categories(labels: list[str], narrow_labels: list[str]) -> dict[str, object]:
+    """Axis settings that show ``narrow_labels`` in place of the category ``labels``."""
+    return {"tickmode": "array", "tickvals": labels, "ticktext": narrow_labels}
+
+
 def base_layout(height: int, **extra: object) -> dict[str, object]:
     layout: dict[str, object] = {
         "template": "none",
-        "width": CHART_WIDTH,
         "height": height,
-        "autosize": False,
+        "autosize": True,
         "margin": {"l": 64, "r": 24, "t": 40, "b": 56},
         "font": {"family": FONT, "size": 13, "color": TEXT},
         "paper_bgcolor": "#FFFFFF",
@@ -189,7 +212,7 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
     figure = go.Figure(traces, base_layout(
         320,
         xaxis={"type": "category", "gridcolor": GRID, "linecolor": OUTLINE, "tickangle": 0,
-               "tickfont": {"size": 11}},
+               "tickfont": {"size": 12}},
         yaxis={"title": {"text": value_axis_title(definition)}, "gridcolor": GRID,
                "linecolor": OUTLINE, "rangemode": "tozero", **axis_suffix(unit)},
     ))
@@ -211,7 +234,10 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         f"{comparator}: {', '.join(f'{quarters[i].short_label} {format_number(v, unit)}' for i, v in points)}"
         for comparator, points in benchmark_rows.items()
     ]
+    narrow = {"margin": {"l": 52, "r": 28}, "xaxis": {"tickangle": "auto", "automargin": True},
+              "yaxis": {"title": {"text": ""}}}
     return Chart(
+        narrow=narrow,
         id=f"trend-{definition.id}",
         title=f"{definition.name}: {data.home_name}, last {len(quarters)} quarters",
         figure=figure,
@@ -334,7 +360,7 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
         340,
         margin={"l": 64, "r": 24, "t": 64, "b": 64},
         xaxis={"type": "date", "tickformat": "%b %Y", "dtick": "M3", "gridcolor": GRID,
-               "linecolor": OUTLINE, "tickfont": {"size": 11}, "hoverformat": "%b %Y"},
+               "linecolor": OUTLINE, "tickfont": {"size": 12}, "hoverformat": "%b %Y"},
         yaxis={"title": {"text": "Per cent on time"}, "gridcolor": GRID, "linecolor": OUTLINE,
                "ticksuffix": "%"},
     ))
@@ -368,6 +394,8 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
         notes.append(f"{int(hidden.sum())} month(s) with 1 to 5 children are not shown (c); "
                      "they still count towards the mean.")
     return Chart(
+        narrow={"margin": {"l": 48, "r": 8}, "xaxis": {"dtick": "M6"},
+                "yaxis": {"title": {"text": ""}}},
         id=f"spc-{kpi_id}",
         title=f"{definition.name} by month: statistical process control chart",
         figure=figure,
@@ -472,6 +500,14 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
                             "showarrow": False,
                             "text": f"Partner average {format_number(result.average, unit)}"})
     height = 120 + 44 * max(1, len(ordered))
+    narrow_labels = [
+        f"{label}<br>" + (f"{format_number(a.figure.value, unit)} · "
+                          f"{COMPARISON_BADGES[a.comparison].word}" if a.figure.shown else "not shown")
+        for a, label in zip(ordered, labels, strict=True)
+    ]
+    narrow = {"margin": {"l": 8, "r": 12}, "height": 100 + 56 * max(1, len(ordered)),
+              "annotations": annotations[len(ordered):],
+              "yaxis": narrow_categories(labels, narrow_labels)}
     figure = go.Figure([bars], base_layout(
         height,
         margin={"l": 170, "r": 150, "t": 40, "b": 48},
@@ -499,6 +535,7 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
     notes = [f"Partner average (all {result.pooled_areas} areas with published counts pooled: "
              f"total numerator ÷ total denominator): {average_text}."]
     return Chart(
+        narrow=narrow,
         id=f"partners-{definition.id}",
         title=f"{definition.name}: partner areas, {result.quarter.short_label}",
         figure=figure,
@@ -575,6 +612,10 @@ def equity_chart(data: ReportData, figures: PublishedFigures) -> Chart:
         return f"{text}<br><i>{EQUITY_SHORT[row.finding]}</i>"
 
     labels = [label(r) for r in ordered]
+    narrow_labels = [
+        wrap_label(plot_text(f"{r.definition.id} {r.definition.name}"), 22)
+        + f"<br><i>{EQUITY_SHORT[r.finding]}</i>" for r in ordered
+    ]
     traces = []
     for name, attribute, colour, symbol in (
         ("Placed in area", "in_area", IN_AREA_COLOUR, "circle"),
@@ -618,7 +659,9 @@ def equity_chart(data: ReportData, figures: PublishedFigures) -> Chart:
     alt += (", ".join(f"{r.definition.name} {r.finding.lower()}" for r in significant)
             if significant else "no significant difference in any measure shown")
     return Chart(
-        id="equity",
+        narrow={"margin": {"l": 8, "r": 20}, "height": 120 + 80 * len(rows),
+                "yaxis": narrow_categories(labels, narrow_labels)},
+        id="equity-chart",
         title=f"Timeliness for children placed in and out of area, {data.quarter.short_label}",
         figure=figure,
         alt=alt + ".",
@@ -678,7 +721,7 @@ def delay_chart(data: ReportData, quarters: list[Quarter]) -> Chart:
         traces.append(
             go.Bar(x=values, y=[plot_text(DELAY_REASON_LABELS.get(r, r)) for r in ordered],
                    orientation="h", name=quarter.short_label, text=texts,
-                   textposition="outside", cliponaxis=False, textfont={"size": 11},
+                   textposition="outside", cliponaxis=False, textfont={"size": 12},
                    marker={"color": shade, "line": {"color": OUTLINE, "width": 1}},
                    customdata=[text or _count(value) or "0" for text, value in zip(texts, values, strict=True)],
                    hovertemplate="%{y}, " + quarter.short_label + ": %{customdata}<extra></extra>")
@@ -705,12 +748,27 @@ def delay_chart(data: ReportData, quarters: list[Quarter]) -> Chart:
             else:
                 row.append(_count(number_or_none(cell["periods"])) or "0")
         rows.append(row)
-    top = [DELAY_REASON_LABELS.get(r, r) for r in reasons[:3]]
+    latest_counts = {r: number_or_none(latest["periods"].get(r)) if r in latest.index
+                     and not bool(latest["suppressed"].get(r)) else None for r in reasons}
+    top = [DELAY_REASON_LABELS.get(r, r) for r in reasons[:3] if (latest_counts[r] or 0) > 0]
+    drawn = [v for trace in traces for v in trace.x if v]
+    nothing = ""
+    if not drawn:
+        period = f"{data.home_name}, {quarters[0].short_label} to {quarters[-1].short_label}"
+        hidden = any(text for trace in traces for text in trace.text)
+        nothing = (f"There is nothing to chart for {period}: every count of a reason is from 1 "
+                   "to 5 and is suppressed (c) to protect children's privacy. The table below "
+                   "shows what can be published." if hidden else
+                   f"No initial health assessment was recorded as late or missing for {period}.")
     alt = (f"Grouped bar chart of the reasons initial health assessments were late or missing for "
            f"{data.home_name}, {quarters[0].short_label} to {quarters[-1].short_label}; the most "
            f"common reasons this quarter: {', '.join(top) or 'none recorded'}.")
+    reason_labels = [plot_text(DELAY_REASON_LABELS.get(r, r)) for r in ordered]
     return Chart(
-        id="delays",
+        narrow={"margin": {"l": 8, "r": 16},
+                "yaxis": narrow_categories(reason_labels, [wrap_label(t, 14) for t in reason_labels])},
+        id="delays-chart",
+        nothing_to_chart=nothing,
         title=f"Why initial health assessments were late or missing, {quarters[0].short_label} "
               f"to {quarters[-1].short_label}",
         figure=figure,

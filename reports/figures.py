@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.formatting import number_or_none, symbol_for
+from reports.formatting import number_or_none, reason_for, symbol_for
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Figure:
     target: float | None
     symbol: str | None
     as_at: Any = None
+    reason: str | None = None  # why the figure is not available (x), e.g. "no CAMHS referrals supplied"
 
     @property
     def shown(self) -> bool:
@@ -61,6 +62,7 @@ def figure_from_row(row: Any) -> Figure:
         target=number_or_none(get("target")),
         symbol=symbol,
         as_at=get("as_at"),
+        reason=reason_for(row),
     )
 
 

@@ -7,6 +7,7 @@ how a figure or a gap is shown.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -48,6 +49,9 @@ def symbol_for(row: Any) -> str | None:
     if row is None:
         return NOT_AVAILABLE
     get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    published = get("symbol", None)  # kpis.csv's own symbol column, where the frame has one
+    if isinstance(published, str) and published:
+        return published
     if bool(get("suppressed", False)):
         return SUPPRESSED
     if number_or_none(get("value")) is not None:
@@ -58,17 +62,38 @@ def symbol_for(row: Any) -> str | None:
     return NOT_AVAILABLE
 
 
+def fixed(value: float, places: int = 1, thousands: bool = False) -> str:
+    """``value`` to ``places`` decimals, halves rounded away from zero as Excel shows them
+    (81.25 -> "81.3"; Python's f"{81.25:.1f}" gives "81.2"), so that the HTML and the
+    workbook agree. The decimal is read from the shortest repr of the float, as Excel reads
+    its 15 significant digits."""
+    quantum = Decimal(1).scaleb(-places)
+    rounded = Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # never "-0.0"
+    return f"{rounded:,}" if thousands else f"{rounded}"
+
+
+def reason_for(row: Any) -> str | None:
+    """Why a kpis.csv row is not available (``x``), or None (KPIS.md "Data coverage")."""
+    if row is None:
+        return None
+    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    reason = get("reason", None)
+    return reason if isinstance(reason, str) and reason else None
+
+
 def format_number(value: float | None, unit: str, with_unit: bool = True) -> str:
     """70.0%, 20.5 days, 17; a missing value gives an empty string."""
     if value is None:
         return ""
     if unit == "%":
-        return f"{value:.1f}%" if with_unit else f"{value:.1f}"
+        return f"{fixed(value)}%" if with_unit else fixed(value)
     if unit == "days":
-        text = f"{value:.1f}".removesuffix(".0")
+        text = fixed(value).removesuffix(".0")
         # A no-break space keeps "20 days" on one line in narrow table cells.
         return f"{text}\u00a0{'day' if value == 1 else 'days'}" if with_unit else text
-    return f"{value:,.0f}"
+    return fixed(value, 0, thousands=True)
 
 
 def format_value(value: float | None, unit: str, symbol: str | None) -> str:
@@ -89,11 +114,11 @@ def format_signed(value: float | None, unit: str) -> str:
     sign = "+" if value > 0 else (MINUS if value < 0 else "")
     magnitude = abs(value)
     if unit == "%":
-        return f"{sign}{magnitude:.1f} points"
+        return f"{sign}{fixed(magnitude)} points"
     if unit == "days":
         word = "day" if magnitude == 1 else "days"
-        return f"{sign}{f'{magnitude:.1f}'.removesuffix('.0')}\u00a0{word}"
-    return f"{sign}{magnitude:,.0f}"
+        return f"{sign}{fixed(magnitude).removesuffix('.0')}\u00a0{word}"
+    return f"{sign}{fixed(magnitude, 0, thousands=True)}"
 
 
 def format_signed_interval(lower: float | None, upper: float | None, unit: str) -> str:
@@ -103,7 +128,7 @@ def format_signed_interval(lower: float | None, upper: float | None, unit: str) 
 
     def bare(value: float) -> str:
         sign = "+" if value > 0 else (MINUS if value < 0 else "")
-        return f"{sign}{abs(value):.0f}" if unit == "count" else f"{sign}{abs(value):.1f}"
+        return f"{sign}{fixed(abs(value), 0 if unit == 'count' else 1)}"
 
     return f"{bare(lower)} to {bare(upper)}"
 

@@ -147,12 +147,19 @@ def sentence(kpi: KpiDefinition, figure: Figure, before: Figure) -> str:
     if figure.symbol == NOT_APPLICABLE:
         return f"{kpi.name}: not applicable this quarter (z): no one was in the cohort."
     if not figure.shown or figure.value is None:
+        if figure.reason:
+            return f"{kpi.name}: not available this quarter (x): {figure.reason}."
         return f"{kpi.name}: no figure is available this quarter (x)."
     value = figure.value
     previous = before.value if before.shown else None
     if kpi.unit == "%" and kpi.id in RATE_PHRASES:
         subject, predicate = RATE_PHRASES[kpi.id]
         now_words, before_words = natural_frequencies(value, previous)
+        # "97 in 100" for 36 of 37 children speaks of more children than there are: then
+        # the counts themselves are plainer.
+        now_words = _of_words(figure, now_words)
+        if before_words is not None:
+            before_words = _of_words(before, before_words)
         text = f"{now_words} {subject} {predicate}"
         if previous is not None and before_words is not None:
             if now_words == before_words:
@@ -180,6 +187,17 @@ def sentence(kpi: KpiDefinition, figure: Figure, before: Figure) -> str:
     if previous is not None:
         text += _change_clause(value, previous, format_number(previous, kpi.unit))
     return text + "."
+
+
+def _of_words(figure: Figure, frequency: str) -> str:
+    """ "36 of 37" in place of a natural frequency ("97 in 100") whose base is larger than
+    the number of children, when the counts are published; otherwise ``frequency``."""
+    base = int(frequency.rsplit(" in ", 1)[-1])
+    if not figure.counts_known or figure.denominator is None or figure.numerator is None:
+        return frequency
+    if not 0 < figure.denominator < base:
+        return frequency
+    return f"{int(figure.numerator)} of {int(figure.denominator)}"
 
 
 def _change_clause(value: float, previous: float, previous_text: str) -> str:
@@ -211,6 +229,9 @@ def revision_notes(data: ReportData, figures: PublishedFigures, kpi: KpiDefiniti
         first = number_or_none(row["first_value"])
         now = number_or_none(row["current_value"])
         if first is None or now is None or first == now:
+            continue
+        # "was 97.8%, now 97.8%" tells the board nothing: only changes that show.
+        if current.shown and format_number(first, kpi.unit) == format_number(now, kpi.unit):
             continue
         if not current.shown:
             notes.append(f"{quarter.short_label}: revised since first published (figure suppressed).")

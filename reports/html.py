@@ -3,7 +3,10 @@
 A report must open from a USB stick or an e-mail attachment with no network, and must not
 become a way to run script that an area name smuggled in. So:
 
-* plotly.js is inlined once, in one ``<script>``; each chart is a JSON document in a
+* plotly.js is inlined once, in one ``<script>``: the vendored partial "basic" bundle
+  (reports/vendor/plotly-basic.min.js, plotly.js v3.7.0, MIT licence beside it), which has
+  the scatter and bar traces the charts use and is a quarter the size of the full bundle,
+  keeping each report well under ``MAX_BYTES``; each chart is a JSON document in a
   ``<script type="application/json">`` (never executed; ``<``, ``>`` and ``&`` are written
   as ``\\u003c`` etc. so no text can close the element) and one small inline script draws
   them all;
@@ -19,42 +22,95 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import plotly.io as pio
-import plotly.offline
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipelines.atomic import write_text_atomic
 from reports.charts import Chart
 
-MAX_BYTES = 6 * 1024 * 1024  # a report must stay small enough to e-mail
+MAX_BYTES = int(2.5 * 1024 * 1024)  # a report must stay small enough to e-mail
+PLOTLY_BUNDLE = Path(__file__).parent / "vendor" / "plotly-basic.min.js"
+NARROW_PX = 520  # below this width a chart switches to its "narrow" layout (phones)
 
 # Draws every chart from its JSON island; the config keeps the plot static apart from
-# hover labels (no mode bar, so no "download" or plotly.com links).
+# hover labels (no mode bar, so no "download" or plotly.com links). Charts take the width
+# of their frame (responsive; the frame is at most the A4 text width, so a chart drawn on
+# a desktop prints unscaled) and, when the frame is narrower than NARROW_PX, merge the
+# chart's ``narrow`` layout (shorter margins, wrapped labels) so nothing is cut off on a
+# phone. Crossing that width on resize redraws the chart with the other layout.
 INIT_SCRIPT = """(function () {
   "use strict";
-  var config = {displayModeBar: false, displaylogo: false, responsive: false,
+  var NARROW = @NARROW@;
+  var config = {displayModeBar: false, displaylogo: false, responsive: true,
                 scrollZoom: false, doubleClick: false, showTips: false};
+  function merge(target, extra) {
+    for (var key in extra) {
+      if (!Object.prototype.hasOwnProperty.call(extra, key)) { continue; }
+      var value = extra[key];
+      if (value && typeof value === "object" && !Array.isArray(value) &&
+          target[key] && typeof target[key] === "object" && !Array.isArray(target[key])) {
+        merge(target[key], value);
+      } else {
+        target[key] = value;
+      }
+    }
+    return target;
+  }
+  var charts = [];
+  function draw(chart) {
+    var narrow = chart.div.clientWidth < NARROW;
+    var spec = JSON.parse(chart.source);
+    spec.layout.dragmode = false;
+    if (narrow && spec.narrow) { merge(spec.layout, spec.narrow); }
+    chart.narrow = narrow;
+    Plotly.react(chart.div, spec.data, spec.layout, config);
+  }
   var plots = document.querySelectorAll("div.chart-plot");
   for (var i = 0; i < plots.length; i++) {
-    var div = plots[i];
-    var source = document.getElementById(div.id + "-data");
+    var source = document.getElementById(plots[i].id + "-data");
     if (!source) { continue; }
-    var spec = JSON.parse(source.textContent);
-    spec.layout.dragmode = false;
-    Plotly.newPlot(div, spec.data, spec.layout, config);
+    var chart = {div: plots[i], source: source.textContent, narrow: null};
+    charts.push(chart);
+    draw(chart);
   }
-})();"""
+  // Phones show each table row as a card whose cells are labelled with their column
+  // (CSS td::before); label the cells the templates left unlabelled (the partner report's
+  // long tables, where a label on every cell would make the file too big).
+  var tables = document.querySelectorAll("table.data");
+  for (var t = 0; t < tables.length; t++) {
+    var heads = tables[t].querySelectorAll("thead th");
+    var rows = tables[t].querySelectorAll("tbody tr");
+    for (var r = 0; r < rows.length; r++) {
+      for (var c = 0; c < rows[r].cells.length && c < heads.length; c++) {
+        var cell = rows[r].cells[c];
+        if (cell.tagName === "TD" && !cell.hasAttribute("data-label")) {
+          cell.setAttribute("data-label", heads[c].textContent.trim());
+        }
+      }
+    }
+  }
+  var pending = null;
+  window.addEventListener("resize", function () {
+    if (pending) { window.clearTimeout(pending); }
+    pending = window.setTimeout(function () {
+      for (var j = 0; j < charts.length; j++) {
+        if ((charts[j].div.clientWidth < NARROW) !== charts[j].narrow) { draw(charts[j]); }
+      }
+    }, 150);
+  });
+})();""".replace("@NARROW@", str(NARROW_PX))
 
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """The plotly.js bundle shipped inside the plotly package (no CDN)."""
-    bundle = plotly.offline.get_plotlyjs()
+    """The vendored partial plotly.js bundle (scatter and bar traces; no CDN)."""
+    bundle = PLOTLY_BUNDLE.read_text(encoding="utf-8")
     if "</script" in bundle.lower():  # would end the inline script early
         raise RuntimeError("the plotly.js bundle contains '</script' and cannot be inlined")
     return bundle
@@ -88,7 +144,22 @@ def json_island(payload: str) -> Markup:
 
 
 def chart_json(chart: Chart) -> Markup:
-    return json_island(pio.to_json(chart.figure, validate=False, pretty=False))
+    """The figure as plotly JSON, plus the chart's ``narrow`` layout overrides for phones."""
+    spec = json.loads(pio.to_json(chart.figure, validate=False, pretty=False))
+    if chart.narrow:
+        spec["narrow"] = chart.narrow
+    return json_island(json.dumps(spec, separators=(",", ":"), ensure_ascii=False))
+
+
+def css_string(text: str) -> Markup:
+    """Text for a quoted CSS string (the running title): quotes, backslashes, line breaks and
+    ``<`` as CSS escapes, so a name can neither end the string nor the <style> element."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " ,.:;-()'/_" or (ord(ch) > 127 and ch not in "\u2028\u2029")
+        else f"\\{ord(ch):06x}"
+        for ch in str(text)
+    )
+    return Markup(escaped)
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +172,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["chart_json"] = chart_json
+    env.filters["css_string"] = css_string
     return env
 
 
@@ -111,9 +183,10 @@ def render_page(template: str, context: dict[str, Any], out_path: Path) -> Path:
         plotly_js=Markup(bundle),
         init_script=Markup(INIT_SCRIPT),
         csp=content_security_policy([bundle, INIT_SCRIPT]),
-        **context,
+        **{"running_title": context.get("title", ""), **context},
     )
     size = len(page.encode("utf-8"))
     if size > MAX_BYTES:
-        raise ValueError(f"{out_path.name} would be {size / 2**20:.1f} MB, over the 6 MB limit")
+        raise ValueError(f"{out_path.name} would be {size / 2**20:.1f} MB, "
+                         f"over the {MAX_BYTES / 2**20:.1f} MB limit")
     return write_text_atomic(Path(out_path), page)

@@ -68,6 +68,7 @@ from reports.charts import (
     axis_suffix,
     base_layout,
     error_bars,
+    narrow_categories,
     plot_text,
     value_axis_title,
 )
@@ -112,6 +113,7 @@ AD_HOC_GROUP = "All areas with figures in this run"
 PROFILE_ACROSS_MAX = 8  # up to this many areas the profile has areas across, KPIs down
 BAR_ALL_MAX = 30  # more areas with figures than this: the bar chart draws the two ends
 BAR_ENDS = 15
+FUNNEL_HEIGHT = 400  # px; with a bar chart of up to 12 areas, one A4 page
 LABEL_POINTS_MAX = 12  # funnel points carry the area's name up to this many areas
 OTHER_FAMILY = "OTHER"
 SCOTTISH_MARK = "\u2020"  # dagger: IHA02 of a Scottish area follows the Scottish standard
@@ -730,12 +732,18 @@ def comparison_bar_chart(section: KpiComparison, report: PartnerReport) -> Chart
         annotations.append({"x": section.average, "y": 1, "yref": "paper", "yanchor": "bottom",
                             "showarrow": False,
                             "text": f"Partner average {format_number(section.average, unit)}"})
-    per_bar = 40 if len(ordered) <= 12 else 22
+    per_bar = 34 if len(ordered) <= 12 else 22  # a bar chart and its funnel fit one A4 page
     if unit == "%":
         x_range: list[float] | None = [0, 105]
     else:
         tops = [v for f in shown for v in (f.value, f.ci_upper) if v is not None]
         x_range = [0, 1.1 * max(tops)] if tops and max(tops) > 0 else None
+    # On a phone the figure and its word move under the area's name (no right-hand column).
+    narrow_labels = [label if f is None else f"{label}<br>{_figure_note(f, unit)}"
+                     for f, label in zip(ordered, labels, strict=True)]
+    narrow = {"margin": {"l": 8, "r": 16}, "height": 110 + (per_bar + 14) * max(1, len(ordered)),
+              "annotations": annotations[len(ordered):],
+              "yaxis": narrow_categories(labels, narrow_labels)}
     figure = go.Figure([bars], base_layout(
         110 + per_bar * max(1, len(ordered)),
         margin={"l": 170, "r": 150, "t": 40, "b": 48},
@@ -761,6 +769,7 @@ def comparison_bar_chart(section: KpiComparison, report: PartnerReport) -> Chart
         notes.append(f"The chart draws the {BAR_ENDS} highest and {BAR_ENDS} lowest of "
                      f"{len(shown)} areas with figures; the table lists every area.")
     return Chart(
+        narrow=narrow,
         id=f"bars-{definition.id}",
         title=f"{definition.id} {definition.name}: areas ordered by value, {quarter}",
         figure=figure,
@@ -782,30 +791,33 @@ def kpi_table(section: KpiComparison, report: PartnerReport) -> DataTable:
     quarter = report.quarter.short_label
     # Medians carry an interval only when the run computed one (enough values).
     intervals = any(f.ci_lower is not None for f in section.figures)
+    ranked = definition.polarity != "context"
+    rank_column = ["Rank (1 = best)"] if ranked else []
     positions = (dict(zip(section.funnel.points["area_code"], section.funnel.points["flag"],
                           strict=True)) if section.funnel is not None else {})
     rows = []
     for f in section.figures:
         name = f.name + marks.get(f.code, "")
         value = format_value(f.value, unit, f.symbol)
-        rank = f"{f.rank} of {f.ranked}" if f.rank is not None else ""
+        # A context measure has no better end, so it gets no rank.
+        rank = [f"{f.rank} of {f.ranked}" if f.rank is not None else ""] if ranked else []
         counts = [format_number(f.numerator, "count") or (f.symbol or ""),
                   format_number(f.denominator, "count") or (f.symbol or "")]
         if unit == "%":
             rows.append([name, value, format_interval(f.ci_lower, f.ci_upper, unit), *counts,
-                         f.badge.word, positions.get(f.code, "not plotted"), rank])
+                         f.badge.word, positions.get(f.code, "not plotted"), *rank])
         elif unit == "days":
             interval = [format_interval(f.ci_lower, f.ci_upper, unit)] if intervals else []
-            rows.append([name, value, *interval, counts[1], rank])
+            rows.append([name, value, *interval, counts[1], *rank])
         else:
             rows.append([name, value])
     if unit == "%":
         columns = ["Area", "Per cent", "95% interval", "Numerator", "Denominator",
-                   COMPARISON_COLUMN, "Funnel plot position", "Rank (1 = best)"]
-        numeric = [False, True, True, True, True, False, False, True]
+                   COMPARISON_COLUMN, "Funnel plot position", *rank_column]
+        numeric = [False, True, True, True, True, False, False, *[True] * len(rank_column)]
     elif unit == "days":
         columns = ["Area", "Median days", *(["95% interval"] if intervals else []),
-                   "Number of values", "Rank (1 = best)"]
+                   "Number of values", *rank_column]
         numeric = [False, *[True] * (len(columns) - 1)]
     else:
         columns, numeric = ["Area", "Number"], [False, True]
@@ -974,7 +986,7 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
     if label:
         points["position"] = label_positions(
             n.tolist(), values, points["name"].tolist(), _x_range(curve, log=False), y_range,
-            log=False, width=CHART_WIDTH - 88, height=420 - 128)
+            log=False, width=CHART_WIDTH - 88, height=FUNNEL_HEIGHT - 128)
     for flag in FLAG_ORDER:
         subset = points[points["flag"] == flag]
         if subset.empty:
@@ -986,7 +998,7 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
             mode="markers+text" if label else "markers", name=legend,
             text=[plot_text(name) for name in subset["name"]] if label else None,
             textposition=subset["position"].tolist() if label else None,
-            textfont={"size": 11},
+            textfont={"size": 12},
             customdata=[plot_text(name) for name in subset["name"]],
             marker={"color": colour, "symbol": symbol, "size": 12 if label else 9,
                     "line": {"color": colour if symbol.endswith("-open") else OUTLINE,
@@ -994,7 +1006,7 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
             hovertemplate="%{customdata}: %{y:.1f}% of %{x:,.0f}<extra></extra>",
         ))
     figure = go.Figure(traces, base_layout(
-        420,
+        FUNNEL_HEIGHT,
         margin={"l": 64, "r": 24, "t": 72, "b": 56},
         xaxis=_x_axis(curve, "Denominator (number of children in the measure)", log=False),
         yaxis={"title": {"text": "Per cent"}, "gridcolor": GRID, "linecolor": OUTLINE,
@@ -1065,7 +1077,7 @@ def published_funnel_chart(report: PartnerReport) -> Chart | None:
         mode="markers+text" if label else "markers", name="Areas of this partner group",
         text=partner_names if label else None,
         textposition=positions,
-        textfont={"size": 11, "color": BLUE}, customdata=partner_names,
+        textfont={"size": 12, "color": BLUE}, customdata=partner_names,
         marker={"color": BLUE, "symbol": "diamond", "size": 12 if label else 8,
                 "line": {"color": OUTLINE, "width": 1}},
         hovertemplate="%{customdata}: %{y:.1f}% of %{x:,.0f}<extra></extra>",

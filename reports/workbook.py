@@ -156,6 +156,8 @@ def finish_table(ws: Worksheet, columns: int, last_row: int) -> None:
     last = max(last_row, HEADER_ROW)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(columns)}{last}"
     print_setup(ws)
+    # The column headers repeat at the top of every printed page (print titles).
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
 def print_setup(ws: Worksheet) -> None:
@@ -164,6 +166,9 @@ def print_setup(ws: Worksheet) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    # Printed pages say which sheet and which page they are.
+    ws.oddHeader.left.text = "&A"
+    ws.oddFooter.right.text = "Page &P of &N"
 
 
 def figure_values(figure: Figure) -> tuple[Any, Any, Any, Any, Any]:

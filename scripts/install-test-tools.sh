@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Installs the tools the user-facing tests drive: Debian chromium (renders the HTML reports),
-# LibreOffice Calc (opens the workbooks) and poppler-utils (pdftoppm, to look at the pages).
+# LibreOffice Calc (opens the workbooks), poppler-utils (pdftoppm, to look at the pages) and
+# axe-core from npm (accessibility checks).
 # Never fatal: when a tool cannot be installed (not root, no apt, no registry), the tests that
 # need it are skipped with a reason naming the package.
 set -u
+# axe-core (the accessibility checker the browser tests inject) from npm, into .test-tools/.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -f "$here/.test-tools/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+  mkdir -p "$here/.test-tools"
+  (cd "$here/.test-tools" && npm install --no-save --no-audit --no-fund --silent axe-core@4.14.1 >/dev/null 2>&1) \
+    || echo "note: could not install axe-core from npm: the axe tests will be skipped" >&2
+fi
 needed=()
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 command -v libreoffice >/dev/null 2>&1 || needed+=(libreoffice-calc-nogui)

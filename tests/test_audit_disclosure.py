@@ -168,7 +168,7 @@ def _lean_run(extracts: Path, out: Path) -> None:
 @pytest.fixture(scope="module")
 def board_outputs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("audit")
-    generate(root / "extracts", areas=["E08000025", "E08000026"], quarters=5, children=30, seed=23)
+    generate(root / "extracts", areas=["E08000025", "E08000026"], quarters=5, children=90, seed=23)  # enough for counts of 6+ (IHA04 is a quarter's backlog, not years of it)
     _lean_run(root / "extracts", root / "out")
     return root / "out"
 

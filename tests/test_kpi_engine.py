@@ -186,6 +186,7 @@ def test_marts_tables_have_their_documented_columns() -> None:
             ("denominator", "BIGINT"),
             ("value", "DOUBLE"),
             ("as_at", "DATE"),
+            ("reason", "VARCHAR"),
         ],
         "iha_delay_reasons": [
             ("area_code", "VARCHAR"),
@@ -204,9 +205,15 @@ def test_marts_tables_have_their_documented_columns() -> None:
 
 
 def test_a_named_extract_without_rows_gets_zero_rows_of_results() -> None:
-    # Every row of Coventry's extract was quarantined: its figures are all empty, not missing.
+    # Every row of Coventry's extract was quarantined: its figures are all empty, not missing
+    # (its files were accepted, so its tables were supplied; KPIS.md "Data coverage").
     with connect() as con:
         small_extract().load(con)
+        for table in ("health_assessments", "gp_registrations", "camhs_referrals", "sdq"):
+            con.execute(
+                "INSERT INTO audit.validation_summary VALUES (?, DATE '2025-03-31', ?, ?, 3, 0, 3, 'accepted', NULL)",
+                [COVENTRY, f"{table}.csv", table],
+            )
         results = run(
             con,
             [Q3],

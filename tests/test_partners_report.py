@@ -708,3 +708,15 @@ def test_pool_and_words_agree_with_the_shown_figures(figures) -> None:
             assert figure.comparison == ("better" if figure.ci_lower > pooled else "worse")
     ranked = [f for f in section.figures if f.shown]
     assert [f.value for f in ranked] == sorted((f.value for f in ranked), reverse=True)
+
+
+def test_context_measures_are_not_ranked(fixture_page) -> None:
+    _, _, page, _ = fixture_page
+    # OOA01 (placed outside the area) has no better end: no "1 = best" rank column.
+    header = [clean(e["text"]) for e in page.inside("bars-OOA01-table", "th")
+              if "thead" in e["parents"]]
+    assert header[-1] == "Funnel plot position" and "Rank (1 = best)" not in header
+    # A rate with a direction keeps it.
+    header = [clean(e["text"]) for e in page.inside("bars-IHA02-table", "th")
+              if "thead" in e["parents"]]
+    assert header[-1] == "Rank (1 = best)"

@@ -162,7 +162,19 @@ def test_print_stylesheet(rendered) -> None:
     print_css = html[html.index("@media print"):]
     assert "size: A4" in print_css
     assert "break-inside: avoid" in print_css
-    assert "--chart-width" in print_css
+    # A running title and page numbers in the page's margin boxes (Chromium 131+ prints them).
+    assert '@top-left { content: "Health of children in care' in print_css
+    assert 'counter(page) " of " counter(pages)' in print_css
+    # No forced break before every section (they left pages half empty).
+    assert "break-before: page" not in print_css
+
+
+def test_charts_reflow_and_are_never_wider_than_the_a4_text(rendered) -> None:
+    _, html, _, _ = rendered
+    assert '"width":680' not in html.replace(" ", "")  # no fixed plotly width
+    assert "responsive: true" in html
+    assert ".chart-frame { width: 100%; max-width: var(--chart-width);" in html
+    assert "overflow-x: auto" not in html  # a scroll box would be an accidental Tab stop
 
 
 def test_sections_of_outputs_md_are_present(rendered) -> None:
@@ -230,3 +242,63 @@ def test_report_and_workbook_survive_empty_optional_tables(tmp_path: Path) -> No
     assert "No monthly data were supplied" in html
     assert "Data as at not known" in html
     assert write_workbook(data, tmp_path / "r.xlsx").stat().st_size > 0
+
+
+def test_revisions_are_summarised_in_words_material_changes_only() -> None:
+    import pandas as pd
+    from report_fixtures import HOME, QUARTER
+
+    from reports.board import _revisions
+    from reports.figures import PublishedFigures
+
+    data = make_report_data()
+    q1, q2 = QUARTER.shift(-2), QUARTER.previous()
+    day = data.revisions["first_as_at"].iloc[0]
+    rows = [
+        # IHA02: two material restatements, one sentence.
+        ("IHA02", "all", q1.id, 75.0, 78.0), ("IHA02", "all", q2.id, 71.0, 80.0),
+        # 97.84 -> 97.76 both print 97.8%: not a revision a reader could see.
+        ("GP01", "all", q2.id, 97.84, 97.76),
+        # Half a point: minor, only counted.
+        ("HA01", "placement:OUT", q2.id, 80.0, 80.5),
+        # A breakdown in words, not its code.
+        ("HA01", "placement:OUT", q1.id, 70.0, 60.0),
+    ]
+    data.revisions = pd.DataFrame([
+        {"area_code": HOME, "quarter": quarter, "kpi_id": kpi_id, "breakdown": breakdown,
+         "first_value": first, "current_value": now, "first_as_at": day, "current_as_at": day}
+        for kpi_id, breakdown, quarter, first, now in rows])
+    notes = _revisions(data, PublishedFigures(data.kpis))
+    name = data.home_name
+    assert notes == [
+        f"{name}, Health assessment up to date (children placed out of area): "
+        f"{q1.short_label} fell from 70.0% to 60.0%.",
+        f"{name}, IHA completed within 20 working days: {q1.short_label} rose from 75.0% to "
+        f"78.0% and {q2.short_label} rose from 71.0% to 80.0%.",
+        "1 other figure changed by less than 1 point (or 1 day or 1 child) and is not listed.",
+    ]
+
+
+def test_a_scottish_partner_warns_that_iha02_standards_differ() -> None:
+    from types import SimpleNamespace
+
+    from reports.board import _standards_warning
+
+    names = {"E08000025": "Birmingham", "S12000036": "City of Edinburgh", "E08000026": "Coventry"}
+    mixed = SimpleNamespace(areas=list(names), area_name=names.get)
+    warning = _standards_warning(mixed)
+    assert warning.startswith("City of Edinburgh measures this against the Scottish standard")
+    assert "28 calendar days" in warning and "20 working days" in warning
+    english = SimpleNamespace(areas=["E08000025", "E08000026"], area_name=names.get)
+    assert _standards_warning(english) == ""
+    scottish = SimpleNamespace(areas=["S12000036"], area_name=names.get)
+    assert _standards_warning(scottish) == ""  # nothing to compare across nations
+
+
+def test_the_warning_sits_on_the_iha02_partner_chart() -> None:
+    from reports.board import build_context
+
+    data = make_report_data()
+    context = build_context(data)
+    charts = {chart.id: chart for chart in context["partner_charts"]}
+    assert charts["partners-IHA02"].warning == ""  # the fixture's areas are all English

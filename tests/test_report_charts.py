@@ -207,3 +207,37 @@ def test_equity_chart_has_two_series_and_a_table_row_per_kpi() -> None:
     chart = equity_chart(data, PublishedFigures(data.kpis))
     assert [trace.name for trace in chart.figure.data] == ["Placed in area", "Placed out of area"]
     assert [row[0].split()[0] for row in chart.table.rows] == list(EQUITY_KPIS)
+
+
+def _with_delays(periods: dict[str, list[int]]):
+    """The fixture with its home area's delay reasons replaced (this quarter and four before)."""
+    data = make_report_data()
+    quarters = [QUARTER.shift(-k) for k in range(4, -1, -1)]
+    rows = [{"area_code": data.home_area, "quarter": q.id, "delay_reason": reason,
+             "periods": counts[i]}
+            for reason, counts in periods.items() for i, q in enumerate(quarters)]
+    others = data.delay_reasons[data.delay_reasons["area_code"] != data.home_area]
+    data.delay_reasons = pd.concat([others, pd.DataFrame(rows)], ignore_index=True)
+    return data, quarters
+
+
+def test_delay_chart_says_so_in_words_when_every_count_is_suppressed() -> None:
+    # 2 and 3 in each quarter: both 1-5, so both hidden (c); the total 5 too.
+    data, quarters = _with_delays({"consent": [2] * 5, "health_capacity": [3] * 5})
+    chart = delay_chart(data, quarters)
+    assert "nothing to chart" in chart.nothing_to_chart
+    assert "suppressed (c)" in chart.nothing_to_chart
+    assert "none recorded" in chart.alt  # the alt text names no reason that is 0 or hidden
+
+
+def test_delay_chart_says_none_were_late_when_every_count_is_zero() -> None:
+    data, quarters = _with_delays({"consent": [0] * 5})
+    chart = delay_chart(data, quarters)
+    assert chart.nothing_to_chart.startswith("No initial health assessment was recorded as late")
+
+
+def test_delay_chart_draws_and_names_only_reasons_with_children() -> None:
+    data, quarters = _with_delays({"consent": [0, 0, 0, 0, 0], "health_capacity": [9, 8, 7, 10, 12]})
+    chart = delay_chart(data, quarters)
+    assert chart.nothing_to_chart == ""
+    assert "Health service capacity" in chart.alt and "consent" not in chart.alt.lower()

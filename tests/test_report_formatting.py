@@ -145,3 +145,36 @@ def test_stylesheet_colour_variables_match_the_palette() -> None:
         assert contrast_ratio(variables[name], "#FFFFFF") >= 4.5
     for name in ("good", "bad", "neutral"):  # badge backgrounds behind white text
         assert contrast_ratio("#FFFFFF", variables[name]) >= 4.5
+
+
+# --- halves round as the workbook shows them (issue 15: 81.2 in the HTML, 81.3 in Excel) -----
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [(81.25, 1, "81.3"), (81.35, 1, "81.4"), (2.5, 0, "3"), (-2.5, 0, "-3"), (-0.04, 1, "0.0"),
+     (100 * 13 / 16, 1, "81.3"), (1234.5, 0, "1235")],
+)
+def test_fixed_rounds_halves_away_from_zero(value: float, places: int, expected: str) -> None:
+    from reports.formatting import fixed
+    assert fixed(value, places) == expected
+
+
+def test_formatted_figures_use_the_same_rounding() -> None:
+    from reports.formatting import format_number, format_signed, format_signed_interval
+    assert format_number(81.25, "%") == "81.3%"
+    assert format_number(12.25, "days") == "12.3\u00a0days"
+    assert format_number(1234.5, "count") == "1,235"
+    assert format_signed(-0.05, "%") == "\u22120.1 points"
+    assert format_signed_interval(-2.25, 1.25, "%") == "\u22122.3 to +1.3"
+
+
+@given(st.integers(min_value=-10_000, max_value=10_000))
+def test_fixed_on_exact_twentieths_matches_decimal_half_up(twentieths: int) -> None:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from reports.formatting import fixed
+    value = twentieths / 20  # every .x5 that a float holds exactly or nearly
+    expected = Decimal(twentieths) / 20
+    expected = expected.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    assert fixed(value) == (str(abs(expected)) if expected == 0 else str(expected))

@@ -133,9 +133,27 @@ def test_a_missing_earlier_quarter_is_not_compared() -> None:
          "1 referral to CAMHS was received this quarter, down from 3 last quarter."),
         ("GP01", fig(97.0, 97, 100), fig(99.0, 99, 100),
          "97 in 100 children in care were registered with a GP, down from 99 in 100 last quarter."),
+        # Under 100 children: the counts themselves, not "97 in 100" for 36 of 37.
+        ("GP01", fig(97.3, 36, 37), fig(94.4, 34, 36),
+         "36 of 37 children in care were registered with a GP, up from 34 of 36 last quarter."),
+        ("GP01", fig(97.3, 36, 37), fig(97.0, 97, 100),
+         "36 of 37 children in care were registered with a GP, up from 97 in 100 last quarter."),
         ("HA01", fig(0.0, 0, 0, "z"), fig(50.0, 5, 10),
          "Health assessment up to date: not applicable this quarter (z): no one was in the cohort."),
     ],
 )
 def test_sentences(kpi_id: str, now: Figure, before: Figure, expected: str) -> None:
     assert sentence(kpi(kpi_id), now, before) == expected
+
+
+def test_a_revision_invisible_at_one_decimal_place_gets_no_note() -> None:
+    from reports.figures import PublishedFigures
+    from reports.headlines import revision_notes
+
+    data = make_report_data()
+    data.revisions = data.revisions.assign(first_value=79.96, current_value=80.04)  # both 80.0%
+    quarters = [data.quarter.previous(), data.quarter]
+    assert revision_notes(data, PublishedFigures(data.kpis), kpi("IHA02"), quarters) == ()
+    data.revisions = data.revisions.assign(first_value=79.0, current_value=80.04)
+    assert revision_notes(data, PublishedFigures(data.kpis), kpi("IHA02"), quarters) == (
+        f"{data.quarter.previous().short_label}: was 79.0%, now 80.0% (later data).",)

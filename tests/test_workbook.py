@@ -173,3 +173,14 @@ def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) 
     pdf = convert_to_pdf(workbook_path, tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.stat().st_size > 10_000
+
+
+def test_tables_print_with_title_rows_and_page_numbers(book) -> None:
+    from reports.workbook import HEADER_ROW
+
+    tables = [ws for ws in book.worksheets if ws.auto_filter.ref]
+    assert tables
+    for ws in tables:
+        assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", ws.title
+        assert ws.oddFooter.right.text == "Page &P of &N"
+        assert ws.oddHeader.left.text == "&A"

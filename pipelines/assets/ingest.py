@@ -63,7 +63,11 @@ def contract_check_results(results: list, contract_results: list) -> list[dg.Ass
 )
 def ingested_extracts(context: dg.AssetExecutionContext, lac_health: LacHealthSettings,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from pipelines.preflight import preflight
+
     settings = lac_health.settings()
+    preflight(settings)  # as the CLI: an unwritable folder or a full disk stops before anything is written
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
     with warehouse.connect(settings) as con:
         results, contract_results = ingest_extracts(con, settings.extracts_dir, context.log.info)
     files = write_validation_files(results, settings.out_dir)

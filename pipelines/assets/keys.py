@@ -5,7 +5,10 @@ import dagster as dg
 INGESTED_EXTRACTS = dg.AssetKey("ingested_extracts")
 KPI_RESULTS = dg.AssetKey("kpi_results")
 PUBLISHED_KPIS = dg.AssetKey("published_kpis")
+LATEST_KPIS = dg.AssetKey("latest_kpis")
 BOARD_REPORT = dg.AssetKey("board_report")
+
+KPI_SANITY_CHECK = "kpi_sanity"
 
 GROUP_INGEST = "ingest_and_validate"
 GROUP_KPIS = "stage_and_kpis"

@@ -4,8 +4,15 @@
 import dagster as dg
 
 from pipelines.assets.keys import BOARD_REPORT, GROUP_REPORTS, PUBLISHED_KPIS
+from pipelines.partition_storage import quarter_window
 from pipelines.partitions import partition_quarter, quarter_partitions
-from pipelines.pipeline import build_report_data, choose_quarters, publish_kpis, write_reports
+from pipelines.pipeline import (
+    build_report_data,
+    choose_quarters,
+    publish_kpis,
+    with_partner_packs,
+    write_reports,
+)
 from pipelines.resources import LacHealthSettings, WarehouseResource
 
 
@@ -28,10 +35,11 @@ def board_report(context: dg.AssetExecutionContext, lac_health: LacHealthSetting
     settings = lac_health.settings()
     with warehouse.connect(settings) as con:
         extracts = accepted_extracts(con)
-        quarter, _ = choose_quarters(extracts, partition_quarter(context) or settings.quarter,
-                                     settings.trend_quarters)
-        results = con.execute("SELECT * FROM marts.kpi_results").df()
-        data = build_report_data(con, publish_kpis(results, settings), settings, quarter, extracts)
+        quarter, _ = choose_quarters(extracts, partition_quarter(context), settings.trend_quarters)
+        # The trend window this quarter's partition computed, plus partner packs as the CLI does.
+        published = with_partner_packs(publish_kpis(quarter_window(con, quarter), settings), settings,
+                                       context.log.info)
+        data = build_report_data(con, published, settings, quarter, extracts)
     files = write_reports(data, settings)
     return dg.MaterializeResult(
         metadata={

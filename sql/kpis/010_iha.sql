@@ -11,9 +11,16 @@
 --       completed_date); the KPI is the median (DuckDB's median averages the two middle
 --       values of an even count).
 -- IHA04 count of periods open at qe (period_start <= qe, period_end blank or > qe) that
---       meet the cohort rules, whose due date is before qe (in the quarter or any earlier
---       one) and with no matching IHA completed by qe. A child on a V3/V4 episode at qe is
---       left out, as from every snapshot cohort.
+--       meet the cohort rules (not begun on V3/V4, not after a recent assessment; an open
+--       period cannot have ended before its due date), whose due date is before qe (in the
+--       quarter or any earlier one) and on or after the health assessments' coverage start
+--       (staging.table_coverage; a legacy period due before the records begin cannot show
+--       whether its IHA was done), with no matching IHA completed by qe and no completed RHA
+--       in [period_start, qe] (a child reviewed since has had the assessment the IHA stood
+--       for). A child on a V3/V4 episode at qe is left out, as from every snapshot cohort.
+--       Scotland: only what is known at qe counts, so the due date is the request's
+--       requested_date + 28 days when that request is dated on or before qe, else
+--       period_start + 28 days (a request dated after qe is no request).
 -- Reference date (placement and age breakdowns): the due date; qe for IHA04.
 CREATE OR REPLACE VIEW staging.kpi_facts_iha AS
 WITH cohort AS (
@@ -24,17 +31,44 @@ WITH cohort AS (
       ON c.child_key = i.child_key AND c.ref_date = i.due_date
     WHERE i.in_cohort
 ),
-overdue AS (
-    SELECT i.area_code, q.quarter_id, i.child_key, q.qe, c.placement, c.age_band
+open_at_qe AS (
+    SELECT
+        i.area_code, i.child_key, i.period_start, i.iha_completed_date, q.quarter_id, q.qe,
+        CASE
+            WHEN i.nation = 'SCT' THEN coalesce(
+                CASE WHEN i.requested_date <= q.qe THEN i.requested_date END, i.period_start
+            ) + 28
+            ELSE i.due_date
+        END AS due_at_qe,
+        hc.coverage_start
     FROM staging.iha_periods AS i
     JOIN staging.quarters AS q
-      ON i.due_date < q.qe
-     AND i.period_start <= q.qe
+      ON i.period_start <= q.qe
      AND (i.period_end IS NULL OR i.period_end > q.qe)
-     AND (i.iha_completed_date IS NULL OR i.iha_completed_date > q.qe)
+    JOIN staging.extracts AS x ON x.area_code = i.area_code
+    LEFT JOIN staging.table_coverage AS hc
+      ON hc.area_code = x.area_code AND hc.as_at = x.as_at
+     AND hc.table_name = 'health_assessments'
+    WHERE NOT coalesce(i.first_legal_status IN ('V3', 'V4'), false)
+      AND NOT i.after_recent_assessment
+),
+overdue AS (
+    SELECT o.area_code, o.quarter_id, o.child_key, o.qe, c.placement, c.age_band
+    FROM open_at_qe AS o
     JOIN staging.child_on_date AS c
-      ON c.child_key = i.child_key AND c.ref_date = q.qe
-    WHERE i.in_cohort AND NOT c.short_break
+      ON c.child_key = o.child_key AND c.ref_date = o.qe
+    WHERE o.due_at_qe < o.qe
+      -- A supplied table with no rows has no coverage start: nothing was done, all count.
+      AND o.due_at_qe >= coalesce(o.coverage_start, o.due_at_qe)
+      AND (o.iha_completed_date IS NULL OR o.iha_completed_date > o.qe)
+      AND NOT c.short_break
+      AND NOT EXISTS (
+          SELECT 1 FROM staging.health_assessments AS h
+          WHERE h.child_key = o.child_key
+            AND h.assessment_type = 'RHA'
+            AND h.status = 'completed'
+            AND h.completed_date BETWEEN o.period_start AND o.qe
+      )
 )
 SELECT area_code, quarter_id AS quarter, 'IHA01' AS kpi_id, child_key, due_date AS ref_date,
        placement, age_band, requested_on_time AS hit, CAST(NULL AS DOUBLE) AS measure

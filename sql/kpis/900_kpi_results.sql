@@ -13,6 +13,9 @@
 -- Every breakdown row exists for every area (staging.extracts), quarter and KPI, zero
 -- where a cell is empty, so tables have a stable shape. Each member falls in exactly one
 -- placement cell and one age cell, so the cells of each breakdown sum to 'all'.
+-- A KPI that is not available for the area and quarter (staging.kpi_availability: a table
+-- it reads was not supplied or does not cover its dates) has numerator, denominator and
+-- value NULL and its reason in `reason`; `reason` is NULL for every computed figure.
 CREATE OR REPLACE TABLE marts.kpi_results AS
 WITH facts AS NOT MATERIALIZED (
     SELECT * FROM staging.kpi_facts_iha
@@ -84,20 +87,21 @@ SELECT
     g.quarter,
     g.kpi_id,
     g.breakdown,
-    CAST(CASE g.unit
+    CAST(CASE WHEN a.reason IS NULL THEN CASE g.unit
         WHEN '%' THEN coalesce(c.hits, 0)
         WHEN 'count' THEN coalesce(c.members, 0)
-    END AS BIGINT) AS numerator,
-    CAST(CASE g.unit
+    END END AS BIGINT) AS numerator,
+    CAST(CASE WHEN a.reason IS NULL THEN CASE g.unit
         WHEN '%' THEN coalesce(c.members, 0)
         WHEN 'days' THEN coalesce(m.n_values, 0)
-    END AS BIGINT) AS denominator,
-    CAST(CASE g.unit
+    END END AS BIGINT) AS denominator,
+    CAST(CASE WHEN a.reason IS NULL THEN CASE g.unit
         WHEN '%' THEN 100.0 * coalesce(c.hits, 0) / nullif(c.members, 0)
         WHEN 'count' THEN coalesce(c.members, 0)
         WHEN 'days' THEN m.median_value
-    END AS DOUBLE) AS value,
-    g.as_at
+    END END AS DOUBLE) AS value,
+    g.as_at,
+    a.reason
 FROM grid AS g
 LEFT JOIN counted AS c
   ON c.area_code = g.area_code AND c.quarter = g.quarter
@@ -105,4 +109,6 @@ LEFT JOIN counted AS c
 LEFT JOIN medians AS m
   ON m.area_code = g.area_code AND m.quarter = g.quarter
  AND m.kpi_id = g.kpi_id AND m.breakdown = g.breakdown
+LEFT JOIN staging.kpi_availability AS a
+  ON a.area_code = g.area_code AND a.quarter = g.quarter AND a.kpi_id = g.kpi_id
 ORDER BY g.area_code, g.quarter, g.kpi_id, g.breakdown;

@@ -23,6 +23,9 @@
 --                    request exists).
 -- working_days_to_iha (IHA03) wd_between(period_start, matching completed_date).
 -- delay_reason  of the matching IHA, else of the request row, else 'not_recorded'.
+-- after_recent_assessment  the period followed a completed IHA or RHA within 3 months
+--                    (exposed on its own so IHA04 can apply the cohort rules with the due
+--                    date known at a quarter end, see 010_iha.sql).
 CREATE OR REPLACE TABLE staging.iha_periods AS
 WITH periods AS (
     SELECT p.child_key, p.area_code, p.child_id, p.period_seq, p.period_start, p.period_end,
@@ -118,5 +121,6 @@ SELECT
         iha_completed_date <= due_date AND (nation <> 'SCT' OR requested_date IS NOT NULL),
         false
     ) AS completed_on_time,
-    delay_reason
+    delay_reason,
+    after_recent_assessment
 FROM dated;

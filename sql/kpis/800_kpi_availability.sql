@@ -1,0 +1,67 @@
+-- staging.kpi_inputs and staging.kpi_availability: which KPIs of a quarter cannot be
+-- computed because a table they read was not supplied or does not cover the dates they
+-- look at (KPIS.md "Data coverage"). Such a KPI is `x` (not available) in every output,
+-- with its reason, never a measured-looking 0; 900_kpi_results.sql blanks its figures.
+--
+-- kpi_inputs: the optional table each KPI reads (children and episodes are always there)
+-- and the first date it looks at, relative to the quarter:
+--   qs         flows in the quarter (IHA01–03 due dates, RHA01, CAM01–03, CAM05)
+--   qe         snapshots at quarter end (IHA04, RHA02, GP01–02, CAM04). IHA04 counts only
+--              periods due on or after the coverage start (010_iha.sql), so it needs
+--              coverage from qe only.
+--   year       the 12 months (qe − 12 months, qe] (HA01, SDQ01, SDQ02)
+-- OOA01–02 read only episodes and are always available.
+--
+-- kpi_availability: one row per area × quarter × KPI that is not available, with reason
+--   'no <label> supplied'                              the table is not in the extract
+--   '<label> recorded from <coverage_start> only'      the first date looked at is before
+--                                                      the coverage start
+-- A supplied table with no rows has no coverage start and is not a reason (its zeros are
+-- real).
+CREATE OR REPLACE TABLE staging.kpi_inputs AS
+SELECT * FROM (VALUES
+    ('IHA01', 'health_assessments', 'qs'),
+    ('IHA02', 'health_assessments', 'qs'),
+    ('IHA03', 'health_assessments', 'qs'),
+    ('IHA04', 'health_assessments', 'qe'),
+    ('RHA01', 'health_assessments', 'qs'),
+    ('RHA02', 'health_assessments', 'qe'),
+    ('HA01', 'health_assessments', 'year'),
+    ('GP01', 'gp_registrations', 'qe'),
+    ('GP02', 'gp_registrations', 'qe'),
+    ('CAM01', 'camhs_referrals', 'qs'),
+    ('CAM02', 'camhs_referrals', 'qs'),
+    ('CAM03', 'camhs_referrals', 'qs'),
+    ('CAM04', 'camhs_referrals', 'qe'),
+    ('CAM05', 'camhs_referrals', 'qs'),
+    ('SDQ01', 'sdq', 'year'),
+    ('SDQ02', 'sdq', 'year')
+) AS k(kpi_id, table_name, looks_from);
+
+CREATE OR REPLACE TABLE staging.kpi_availability AS
+WITH needs AS (
+    SELECT
+        c.area_code, q.quarter_id AS quarter, k.kpi_id, c.label, c.supplied, c.coverage_start,
+        CASE k.looks_from
+            WHEN 'qs' THEN q.qs
+            WHEN 'qe' THEN q.qe
+            WHEN 'year' THEN staging.add_months(q.qe, -12) + 1
+        END AS first_date
+    FROM staging.kpi_inputs AS k
+    JOIN staging.table_coverage AS c ON c.table_name = k.table_name
+    CROSS JOIN staging.quarters AS q
+),
+gaps AS (
+    SELECT
+        area_code, quarter, kpi_id,
+        CASE
+            WHEN NOT supplied THEN 'no ' || label || ' supplied'
+            WHEN first_date < coverage_start
+                THEN label || ' recorded from ' || strftime(coverage_start, '%Y-%m-%d') || ' only'
+        END AS reason
+    FROM needs
+)
+SELECT area_code, quarter, kpi_id, string_agg(reason, '; ' ORDER BY reason) AS reason
+FROM gaps
+WHERE reason IS NOT NULL
+GROUP BY area_code, quarter, kpi_id;
