@@ -74,6 +74,7 @@ LINKS = linked_kpis()
 NUMERATOR, DENOMINATOR = "numerator", "denominator"
 _TOLERANCE = 1e-6
 _CAP = 1e7  # no count of children comes near it
+_BATCH = 8  # area × quarters per solver call: one call's setup is shared by all of them
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,8 @@ def _suppressed(frame: pd.DataFrame) -> np.ndarray:
     return column.astype("string").str.strip().str.lower().isin(["true", "1", "yes"]).to_numpy(dtype=bool)
 
 
-def _area_quarter(rows: pd.DataFrame, hidden: np.ndarray) -> list[Disclosure]:
-    """The disclosures in one area × quarter's rows (``hidden`` aligned with ``rows``)."""
+def _area_quarter(rows: pd.DataFrame, hidden: np.ndarray) -> _Problem:
+    """The attacker's problem for one area × quarter's rows (``hidden`` aligned with ``rows``)."""
     names = _Names()
     units: dict[str, str] = {}
     cells: dict[str, set[str]] = defaultdict(set)
@@ -223,7 +224,6 @@ def _area_quarter(rows: pd.DataFrame, hidden: np.ndarray) -> list[Disclosure]:
             for b in b_set:
                 add(inequalities, [((kpi, b, NUMERATOR), 1.0), ((kpi, b, DENOMINATOR), -1.0)])
 
-    findings: list[Disclosure] = []
     unknown_roots = [r for r in audited if r not in known]
     # Substitute the known figures; group the unknowns that share a constraint.
     reduced_eq = _reduce(equalities, known)
@@ -246,12 +246,26 @@ def _area_quarter(rows: pd.DataFrame, hidden: np.ndarray) -> list[Disclosure]:
     for r in unknown_roots:
         components[top(r)].append(r)
     area, quarter = str(rows["area_code"].iloc[0]), str(rows["quarter"].iloc[0])
-    for root, low, high in _ranges(list(components.values()), reduced_eq, reduced_in):
-        how = pinned(low, high)
-        if how is not None:
-            for kpi, b, part in audited[root]:
-                findings.append(Disclosure(area, quarter, kpi, b, part, how == "exact"))
-    return findings
+    return _Problem(area, quarter, dict(audited), _plans(list(components.values()), reduced_eq, reduced_in))
+
+
+@dataclass
+class _Problem:
+    """One area × quarter's hidden counts: what each root stands for, and its LPs."""
+
+    area_code: str
+    quarter: str
+    audited: dict[Key, list[Key]]
+    plans: list
+
+    def findings(self, ranges: list[tuple[Key, float, float]]) -> list[Disclosure]:
+        out = []
+        for root, low, high in ranges:
+            how = pinned(low, high)
+            if how is not None:
+                out += [Disclosure(self.area_code, self.quarter, kpi, b, part, how == "exact")
+                        for kpi, b, part in self.audited[root]]
+        return out
 
 
 def pinned(low: float, high: float) -> str | None:
@@ -293,6 +307,24 @@ def _component_matrices(members: list[Key], constraints) -> tuple[sparse.csr_mat
     return a.tocsr(), b
 
 
+def _block_diagonal(matrices: list[sparse.csr_matrix]) -> sparse.csr_matrix:
+    """``scipy.sparse.block_diag``, built directly: the same few matrices recur in many blocks,
+    and the library's per-block checks cost more than the LP itself."""
+    coo_of: dict[int, sparse.coo_matrix] = {}
+    rows, cols, data = [], [], []
+    r = c = 0
+    for matrix in matrices:
+        coo = coo_of.get(id(matrix))
+        if coo is None:
+            coo = coo_of[id(matrix)] = matrix.tocoo()
+        rows.append(coo.row + r)
+        cols.append(coo.col + c)
+        data.append(coo.data)
+        r += matrix.shape[0]
+        c += matrix.shape[1]
+    return sparse.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(r, c))
+
+
 def _solve_blocks(blocks: list[tuple[np.ndarray, sparse.csr_matrix, np.ndarray, sparse.csr_matrix, np.ndarray]]):
     """Minimise each block's objective over its own copy of its constraints, in one LP.
 
@@ -301,8 +333,8 @@ def _solve_blocks(blocks: list[tuple[np.ndarray, sparse.csr_matrix, np.ndarray, 
     Returns each block's objective value, or None for all when the LP fails as a whole.
     """
     c = np.concatenate([b[0] for b in blocks])
-    a_eq = sparse.block_diag([b[1] for b in blocks], format="csr")
-    a_ub = sparse.block_diag([b[3] for b in blocks], format="csr")
+    a_eq = _block_diagonal([b[1] for b in blocks])
+    a_ub = _block_diagonal([b[3] for b in blocks])
     b_eq = np.concatenate([b[2] for b in blocks])
     b_ub = np.concatenate([b[4] for b in blocks])
     result = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
@@ -318,44 +350,48 @@ def _solve_blocks(blocks: list[tuple[np.ndarray, sparse.csr_matrix, np.ndarray, 
     return values
 
 
-def _ranges(components: list[list[Key]], equalities, inequalities) -> list[tuple[Key, float, float]]:
-    """(root, min, max) of every unknown, each end an LP over the unknown's component.
-
-    Counts are capped at ``_CAP`` (no count of children comes near it), so that no LP is
-    unbounded; a maximum at the cap means "no upper bound". All the LPs of one area × quarter
-    are solved as one block-diagonal LP; a component whose figures do not add up (an
-    inconsistent table) gives the attacker nothing certain and is left out.
-    """
+def _plans(components: list[list[Key]], equalities, inequalities) -> list:
+    """Each component's constraint matrices; a component nothing constrains is left out (each
+    of its counts is free from 0 upwards)."""
     plans = []
     for members in components:
         a_eq, b_eq = _component_matrices(members, equalities)
         a_ub, b_ub = _component_matrices(members, inequalities)
-        if a_eq.shape[0] == 0 and a_ub.shape[0] == 0:
-            continue  # nothing constrains them: each is free from 0 upwards
-        plans.append((members, a_eq, b_eq, a_ub, b_ub))
+        if a_eq.shape[0] or a_ub.shape[0]:
+            plans.append((members, a_eq, b_eq, a_ub, b_ub))
+    return plans
+
+
+def _blocks_of(plan):
+    members, a_eq, b_eq, a_ub, b_ub = plan
+    for j in range(len(members)):
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(members))
+            c[j] = sign
+            yield (c, a_eq, b_eq, a_ub, b_ub)
+
+
+def _ranges(plans: list) -> list[list[tuple[Key, float, float]]]:
+    """(root, min, max) of every unknown of each plan, each end an LP over its component.
+
+    Counts are capped at ``_CAP`` (no count of children comes near it), so that no LP is
+    unbounded; a maximum at the cap means "no upper bound". All the LPs are solved as one
+    block-diagonal LP; a component whose figures do not add up (an inconsistent table) gives
+    the attacker nothing certain and is left out.
+    """
     if not plans:
         return []
-
-    def blocks_of(plan):
-        members, a_eq, b_eq, a_ub, b_ub = plan
-        for j in range(len(members)):
-            for sign in (1.0, -1.0):
-                c = np.zeros(len(members))
-                c[j] = sign
-                yield (c, a_eq, b_eq, a_ub, b_ub)
-
-    values = _solve_blocks([b for plan in plans for b in blocks_of(plan)])
-    out: list[tuple[Key, float, float]] = []
+    values = _solve_blocks([b for plan in plans for b in _blocks_of(plan)])
     if values is None:  # some component is inconsistent: solve them one by one
+        out = []
         for plan in plans:
-            one = _solve_blocks(list(blocks_of(plan)))
-            if one is not None:
-                out += _read(plan[0], one)
+            one = _solve_blocks(list(_blocks_of(plan)))
+            out.append(_read(plan[0], one) if one is not None else [])
         return out
-    start = 0
+    out, start = [], 0
     for plan in plans:
         width = 2 * len(plan[0])
-        out += _read(plan[0], values[start:start + width])
+        out.append(_read(plan[0], values[start:start + width]))
         start += width
     return out
 
@@ -376,8 +412,21 @@ def attacker_disclosures(frame: pd.DataFrame) -> list[Disclosure]:
     findings: list[Disclosure] = []
     keys = frame["area_code"].astype(str) + "\x1f" + frame["quarter"].astype(str)
     hidden_keys = set(keys[hidden])
+    batch: list[_Problem] = []
+
+    def solve() -> None:
+        plans = [plan for problem in batch for plan in problem.plans]
+        ranges = iter(_ranges(plans))
+        for problem in batch:
+            found = [r for _ in problem.plans for r in next(ranges)]
+            findings.extend(problem.findings(found))
+        batch.clear()
+
     for key, positions in frame.groupby(keys, sort=True).indices.items():
         if key not in hidden_keys:
             continue  # nothing suppressed here: nothing to recover
-        findings += _area_quarter(frame.iloc[positions], hidden[positions])
+        batch.append(_area_quarter(frame.iloc[positions], hidden[positions]))
+        if len(batch) >= _BATCH:
+            solve()
+    solve()
     return sorted(findings, key=lambda f: (f.area_code, f.quarter, f.kpi_id, f.breakdown, f.part))
