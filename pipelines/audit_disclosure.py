@@ -9,7 +9,10 @@ files actually written, as a reader would, so a figure that slipped past control
 What is read, in the folder itself (not its subfolders):
 
 * KPI tables: every ``.csv`` / ``.parquet`` with the kpis.csv columns (kpis.csv,
-  kpis.parquet, KPI packs), through ``pipelines.disclosure.disclosure_findings`` (DC01–DC03);
+  kpis.parquet, KPI packs), through ``pipelines.disclosure.disclosure_findings`` (DC01–DC03)
+  and the attacker of ``pipelines.disclosure_attack`` (DC04: a suppressed count whose feasible
+  range, given everything the table shows and the cohorts its KPIs share, is one value or
+  lies within 1–5);
 * HTML reports (``report-*``, ``partners-*``, any other page): every table's cells under a
   count heading (Numerator, Denominator, Number, Number of values, Periods of care, Count)
   from 1 to 5 (DC01); in a table with a Total row, a column with exactly one ``c`` while
@@ -55,7 +58,9 @@ from pipelines.disclosure import (
 
 AUDIENCE_MARKER = "lac-health-audience"  # the HTML meta name and the workbook property
 # The disclosure codes, and one of the audit's own: an output it cannot read is not shown safe.
-AUDIT_CODES = {**FINDING_CODES, "DC00": "the output could not be read, so it could not be checked"}
+AUDIT_CODES = {**FINDING_CODES, "DC00": "the output could not be read, so it could not be checked",
+               "DC04": "a suppressed count can be worked out (exactly, or to within 1–5) from the figures "
+                       "published, across the KPIs that share a cohort (linear programming)"}
 BOARD, INTERNAL = "board", "internal"
 COUNT_HEADINGS = frozenset({"numerator", "denominator", "number", "number of values", "periods of care", "count"})
 TOTAL_LABELS = frozenset({"total", "all"})
@@ -139,10 +144,18 @@ def _kpi_table(path: Path) -> pd.DataFrame | None:
 
 
 def audit_kpi_frame(frame: pd.DataFrame, file: str) -> list[AuditFinding]:
-    return [
+    """DC01–DC03 row by row, then DC04: the attacker's linear programme over the whole table."""
+    from pipelines.disclosure_attack import attacker_disclosures
+
+    findings = [
         AuditFinding(file, f"{f.area_code} {f.quarter} {f.kpi_id} {f.breakdown}", f.code)
         for f in disclosure_findings(frame)
     ]
+    findings += [
+        AuditFinding(file, f"{d.area_code} {d.quarter} {d.kpi_id} {d.breakdown} ({d.part})", "DC04")
+        for d in attacker_disclosures(frame)
+    ]
+    return findings
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -142,7 +142,20 @@ def _run(args: argparse.Namespace, progress: _Progress) -> int:
         return EXIT_USAGE
     result = run_refresh(settings, progress)
     _print_written(result.files)
+    _print_disclosures(result.disclosures)
     return EXIT_OK if result.ok else EXIT_DATA
+
+
+def _print_disclosures(disclosures: list[str]) -> None:
+    """Why a board run published nothing: the counts the attacker audit could work out."""
+    if not disclosures:
+        return
+    print(f"error: {len(disclosures)} suppressed count(s) could be worked out from the board figures, "
+          "so nothing was published:", file=sys.stderr)
+    for line in disclosures[:20]:
+        print(f"  {line}", file=sys.stderr)
+    if len(disclosures) > 20:
+        print(f"  … and {len(disclosures) - 20} more", file=sys.stderr)
 
 
 def _demo(args: argparse.Namespace, progress: _Progress) -> int:
@@ -159,6 +172,7 @@ def _demo(args: argparse.Namespace, progress: _Progress) -> int:
     settings = load_settings(None, environ={}, extracts_dir=extracts, out_dir=args.out)
     result = run_refresh(settings, progress)
     _print_written(result.files)
+    _print_disclosures(result.disclosures)
     board = [p for p in result.files if p.name.startswith("report-") and p.suffix == ".html"]
     if board:
         print(f"\nOpen the board report: {board[0].resolve()}")

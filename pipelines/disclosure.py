@@ -51,6 +51,7 @@ REQUIRED_COLUMNS = (
     "unit",
 )
 TOTAL = "all"
+PROTECTED_CELL = "placement:OUT"  # chosen as a complementary cell only when nothing else will do
 BREAKDOWN_ORDER = (
     "all",
     "placement:IN",
@@ -174,10 +175,12 @@ def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArr
     sizes = _cell_sizes(frame)
     breakdowns = frame["breakdown"].astype(str).tolist()
 
-    def preference(i: int) -> tuple[int, float, tuple[int, str]]:
+    def preference(i: int) -> tuple[int, int, float, tuple[int, str]]:
         size = sizes[i]
         non_zero = 0 if size > 0 else 1  # nan compares False: unknown sizes go last, with zeros
-        return non_zero, math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i])
+        # The out-of-area figure answers the boards' equity question: hide another cell first.
+        out_of_area = 1 if breakdowns[i] == PROTECTED_CELL else 0
+        return non_zero, out_of_area, math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i])
 
     for totals, families in _groups(frame):
         changed = True
@@ -193,6 +196,69 @@ def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArr
                     suppressed[totals] = True
                 changed = True
                 break  # re-check from the start: the total may have changed
+    return suppressed
+
+
+def _settle(frame: pd.DataFrame, suppressed: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Secondary suppression, repeated until it hides nothing more."""
+    for _ in range(len(frame) + 1):  # each round hides at least one more cell, or stops
+        again = _secondary(frame, suppressed)
+        if (again == suppressed).all():
+            break
+        suppressed = again
+    return suppressed
+
+
+def _repair(rows: pd.DataFrame, suppressed: npt.NDArray[np.bool_], links, attack) -> npt.NDArray[np.bool_]:
+    """One area × quarter: hide one more cell while the attacker pins a hidden count down."""
+    rows = rows.reset_index(drop=True)
+    suppressed = suppressed.copy()
+    sizes = _cell_sizes(rows)
+    kpis = rows["kpi_id"].astype(str).tolist()
+    breakdowns = rows["breakdown"].astype(str).tolist()
+
+    def rank(i: int) -> tuple[int, int, float, tuple[int, str]]:
+        size = sizes[i]
+        return (0 if size > 0 else 1, 1 if breakdowns[i] == PROTECTED_CELL else 0,
+                math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i]))
+
+    for _ in range(len(rows) + 1):
+        leaks = attack(rows.assign(suppressed=suppressed))
+        if not leaks:
+            break
+        leak = leaks[0]  # one cell at a time, so as few as possible are hidden
+        family = _family(leak.breakdown)
+        cohort = links.get(leak.kpi_id, frozenset({leak.kpi_id}))
+        in_family = [i for i in range(len(rows)) if kpis[i] in cohort
+                     and family is not None and _family(breakdowns[i]) == family]
+        shown = [i for i in in_family if not suppressed[i]]
+        before = suppressed.copy()
+        if shown:
+            suppressed[min(shown, key=rank)] = True
+        else:  # nothing left in the family (or the leak is a total): the cohort's totals go
+            for i in range(len(rows)):
+                if kpis[i] in cohort and breakdowns[i] == TOTAL:
+                    suppressed[i] = True
+        suppressed = _settle(rows, suppressed)
+        if (suppressed == before).all():
+            break  # nothing left to hide: the audit reports what remains
+    return suppressed
+
+
+def _linked_secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Secondary suppression decided jointly over the KPIs that share a cohort, then checked by
+    the attacker (``disclosure_attack``): where a hidden count can still be worked out, the
+    preferred complementary cell of its family (``_secondary``'s order: never the out-of-area
+    cell while another will do) is hidden across the cohort, and the check repeats.
+    """
+    from pipelines.disclosure_attack import LINKS, attacker_disclosures
+
+    suppressed = _settle(frame, primary.copy())
+    keys = frame["area_code"].astype(str) + "\x1f" + frame["quarter"].astype(str)
+    for positions in frame.groupby(keys, sort=False).indices.values():
+        if suppressed[positions].any():
+            suppressed[positions] = _repair(frame.iloc[positions], suppressed[positions], LINKS,
+                                            attacker_disclosures)
     return suppressed
 
 
@@ -219,7 +285,7 @@ def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIEN
         ):
             out[column] = out[column].astype("Int64")
     primary = (_primary(out) | already).to_numpy(dtype=bool)
-    suppressed = pd.Series(_secondary(out, primary), index=out.index)
+    suppressed = pd.Series(_linked_secondary(out, primary), index=out.index)
     out["suppressed"] = suppressed
     for column in FIGURE_COLUMNS:
         if column in out.columns:

@@ -35,10 +35,12 @@ class RunResult:
     refused: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     kpis: pd.DataFrame | None = None
+    # Board runs only: suppressed counts the attacker audit can work out (nothing is published).
+    disclosures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.refused
+        return not self.refused and not self.disclosures
 
 
 class NoDataError(UserFacingError):
@@ -210,6 +212,14 @@ def publish_kpis(results: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return publishable_kpis(results, settings.audience, load_targets(settings.targets_file))
 
 
+def attacker_check(published: pd.DataFrame, progress: Progress = _quiet) -> list[str]:
+    """The attacker audit of a board table: one message per suppressed count it pins down."""
+    from pipelines.disclosure_attack import attacker_disclosures
+
+    progress("auditing the board figures against differencing (linear programming)")
+    return [d.message() for d in attacker_disclosures(published)]
+
+
 def with_partner_packs(published: pd.DataFrame, settings: Settings, progress: Progress = _quiet) -> pd.DataFrame:
     """This run's published KPIs plus the KPI packs partner areas sent, for the comparisons.
 
@@ -339,6 +349,10 @@ def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
 
         progress(f"publishing KPIs for the {settings.audience} audience")
         result.kpis = publish_kpis(kpi_results, settings)
+        if settings.audience == "board":
+            result.disclosures = attacker_check(result.kpis, progress)
+            if result.disclosures:
+                return result  # blocking: a board table that leaks is never written
         result.files += write_kpi_files(result.kpis, settings.out_dir)
 
         compared = with_partner_packs(result.kpis, settings, progress)

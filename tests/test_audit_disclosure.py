@@ -279,3 +279,21 @@ def test_an_output_that_cannot_be_read_is_a_finding(tmp_path: Path, capsys) -> N
     assert [(f.file, f.code) for f in result.findings] == [("report-2024-25-Q3.xlsx", "DC00")]
     assert main(["--quiet", "audit-disclosure", str(tmp_path)]) == 1
     assert "could not be read" in capsys.readouterr().out
+
+
+# --- DC04: the attacker ------------------------------------------------------------------
+
+
+def test_the_audit_finds_a_count_recovered_by_differencing(tmp_path: Path):
+    from pipelines.disclosure import apply_disclosure_control
+    from tests.test_disclosure_attack import birmingham, legacy_control
+
+    legacy_control(birmingham()).to_csv(tmp_path / "kpis.csv", index=False)
+    result = audit_outputs(tmp_path)
+    codes = {(f.where, f.code) for f in result.findings}
+    assert ("E08000025 2024-25-Q3 OOA01 placement:UNKNOWN (denominator)", "DC04") in codes
+    assert all(f.code == "DC04" for f in result.findings)
+    assert "2" not in {w.split()[-1] for w, _ in codes}  # the figure itself is never named
+
+    apply_disclosure_control(birmingham(), "board").to_csv(tmp_path / "kpis.csv", index=False)
+    assert audit_outputs(tmp_path).ok

@@ -123,6 +123,27 @@ def test_late_recording_is_reported_as_a_revision(board_run: Path, capsys):
     assert "E08000025" in listing
 
 
+def test_board_outputs_survive_the_attacker(board_run: Path):
+    from pipelines.disclosure_attack import attacker_disclosures
+
+    assert attacker_disclosures(pd.read_parquet(board_run / "kpis.parquet")) == []
+
+
+def test_a_board_run_whose_figures_leak_is_blocked(extracts: Path, tmp_path: Path, monkeypatch, capsys):
+    import pipelines.disclosure as disclosure
+
+    def per_kpi_only(frame, primary):  # the pre-issue-14 suppression: no cohort is linked
+        return disclosure._settle(frame, primary)
+
+    monkeypatch.setattr(disclosure, "_linked_secondary", per_kpi_only)
+    monkeypatch.setattr(disclosure, "PROTECTED_CELL", "")
+    out = tmp_path / "leaky"
+    assert main(["--quiet", "run", "--extracts", str(extracts), "--out", str(out)]) == 1
+    assert not (out / "kpis.csv").exists()
+    error = capsys.readouterr().err
+    assert "could be worked out from the board figures, so nothing was published" in error
+
+
 def test_a_failure_while_writing_reports_leaves_the_previous_reports_intact(extracts: Path, board_run: Path,
                                                                            tmp_path: Path, monkeypatch):
     out = tmp_path / "kept"

@@ -1,0 +1,192 @@
+"""The attacker audit (pipelines.disclosure_attack) and linked-table suppression.
+
+The two leaks of issue 14 are rebuilt by hand, suppressed the way the code before linked
+suppression did (``legacy_control``: primary, then per-KPI secondary), and the attacker must
+find them; the current ``apply_disclosure_control`` must leave nothing to find.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines import disclosure
+from pipelines.disclosure import FIGURE_COLUMNS, apply_disclosure_control
+from pipelines.disclosure_attack import LINKS, attacker_disclosures, pinned
+from tests.test_disclosure import frame_of, rate
+
+PLACEMENTS = ["placement:IN", "placement:OUT", "placement:UNKNOWN"]
+
+
+def legacy_control(frame: pd.DataFrame) -> pd.DataFrame:
+    """Suppression as before issue 14: primary, then secondary within each KPI alone."""
+    out = frame.copy()
+    primary = disclosure._primary(out).to_numpy(dtype=bool)
+    protected, disclosure.PROTECTED_CELL = disclosure.PROTECTED_CELL, ""  # the old order
+    try:
+        suppressed = disclosure._secondary(out, primary)
+    finally:
+        disclosure.PROTECTED_CELL = protected
+    out["suppressed"] = suppressed
+    for column in FIGURE_COLUMNS:
+        out[column] = out[column].mask(pd.Series(suppressed, index=out.index))
+    return out
+
+
+def hidden(frame: pd.DataFrame, kpi_id: str) -> list[str]:
+    return frame.loc[frame["suppressed"] & frame["kpi_id"].eq(kpi_id), "breakdown"].tolist()
+
+
+def birmingham() -> pd.DataFrame:
+    """The qe cohort of issue 14: 334 looked after, 167 in area, 165 out, 2 not known."""
+    rows = []
+    for kpi, hits in [("OOA01", {"all": 165, "placement:IN": 0, "placement:OUT": 165, "placement:UNKNOWN": 0}),
+                      ("GP01", {"all": 300, "placement:IN": 160, "placement:OUT": 139, "placement:UNKNOWN": 1})]:
+        for b, n in [("all", 334), ("placement:IN", 167), ("placement:OUT", 165), ("placement:UNKNOWN", 2)]:
+            rows.append(rate(b, hits[b], n, kpi_id=kpi))
+    return frame_of(*rows)
+
+
+def sdq() -> pd.DataFrame:
+    """SDQ01 6/20 in area, 7/15 out, 2/5 not known; SDQ02's denominators are those numerators."""
+    return frame_of(
+        rate("all", 15, 40, kpi_id="SDQ01"), rate("placement:IN", 6, 20, kpi_id="SDQ01"),
+        rate("placement:OUT", 7, 15, kpi_id="SDQ01"), rate("placement:UNKNOWN", 2, 5, kpi_id="SDQ01"),
+        rate("all", 0, 15, kpi_id="SDQ02"), rate("placement:IN", 0, 6, kpi_id="SDQ02"),
+        rate("placement:OUT", 0, 7, kpi_id="SDQ02"), rate("placement:UNKNOWN", 0, 2, kpi_id="SDQ02"),
+    )
+
+
+def leaked(frame: pd.DataFrame) -> set[tuple[str, str, str]]:
+    return {(d.kpi_id, d.breakdown, d.part) for d in attacker_disclosures(frame)}
+
+
+# --- the two leaks of the issue, on the old suppression ----------------------------------
+
+
+def test_old_suppression_leaks_the_unknown_placement_by_differencing():
+    old = legacy_control(birmingham())
+    # Per-KPI secondary hid OOA01's OUT cell (165 < 167) ...
+    assert hidden(old, "OOA01") == ["placement:OUT", "placement:UNKNOWN"]
+    # ... but OOA01's own numerator is the OUT cohort: 334 − 167 − 165 = 2.
+    assert ("OOA01", "placement:UNKNOWN", "denominator") in leaked(old)
+    assert ("OOA01", "placement:OUT", "denominator") in leaked(old)
+
+
+def test_old_suppression_leaks_an_sdq01_cell_through_sdq02():
+    old = legacy_control(sdq())
+    assert hidden(old, "SDQ01") == ["placement:OUT", "placement:UNKNOWN"]
+    assert hidden(old, "SDQ02") == ["placement:IN", "placement:UNKNOWN"]
+    # SDQ02 shows 15 and 7 and SDQ01 shows 6: 15 − 6 − 7 = 2.
+    assert ("SDQ01", "placement:UNKNOWN", "numerator") in leaked(old)
+
+
+# --- the new suppression -----------------------------------------------------------------
+
+
+def test_linked_suppression_protects_the_unknown_cell_and_keeps_out_of_area():
+    new = apply_disclosure_control(birmingham(), "board")
+    assert leaked(new) == set()
+    for kpi in ("OOA01", "GP01"):
+        assert hidden(new, kpi) == ["placement:IN", "placement:UNKNOWN"]
+
+
+def test_linked_suppression_protects_sdq():
+    new = apply_disclosure_control(sdq(), "board")
+    assert leaked(new) == set()
+    assert hidden(new, "SDQ01") == hidden(new, "SDQ02") == ["placement:IN", "placement:UNKNOWN"]
+
+
+def test_two_hidden_cells_against_a_shown_total_are_not_pinned():
+    frame = frame_of(rate("all", 20, 40), rate("placement:IN", 10, 20),
+                     rate("placement:OUT", 8, 17), rate("placement:UNKNOWN", 2, 3))
+    frame["suppressed"] = frame["breakdown"].isin(["placement:OUT", "placement:UNKNOWN"])
+    assert leaked(frame) == set()
+    frame["suppressed"] = frame["breakdown"].eq("placement:UNKNOWN")  # one cell: pinned
+    assert leaked(frame) == {("IHA02", "placement:UNKNOWN", "numerator"),
+                             ("IHA02", "placement:UNKNOWN", "denominator")}
+
+
+def test_shared_denominator_pins_a_cell_hidden_in_one_kpi_only():
+    frame = frame_of(rate("all", 20, 40, kpi_id="IHA01"), rate("placement:IN", 10, 37, kpi_id="IHA01"),
+                     rate("placement:OUT", 1, 3, kpi_id="IHA01"), rate("placement:UNKNOWN", 0, 0, kpi_id="IHA01"),
+                     rate("all", 30, 40, kpi_id="IHA02"), rate("placement:IN", 29, 37, kpi_id="IHA02"),
+                     rate("placement:OUT", 1, 3, kpi_id="IHA02"), rate("placement:UNKNOWN", 0, 0, kpi_id="IHA02"))
+    frame["suppressed"] = (frame["kpi_id"].eq("IHA01") & frame["breakdown"].isin(["placement:IN", "placement:OUT"])) | (
+        frame["kpi_id"].eq("IHA02") & frame["breakdown"].eq("placement:OUT"))
+    # IHA02 shows IN's denominator (37), which is IHA01's too: OUT = 40 − 37 = 3.
+    assert ("IHA01", "placement:OUT", "denominator") in leaked(frame)
+    assert ("IHA02", "placement:OUT", "denominator") in leaked(frame)
+
+
+def test_pinned_ranges():
+    assert pinned(3, 3) == "exact"
+    assert pinned(0, 0) is None  # a zero is shown anyway
+    assert pinned(165, 165) == "exact"
+    assert pinned(1, 5) == "small"
+    assert pinned(2.2, 4.9) == "small"  # whole numbers 3 and 4 only
+    assert pinned(0, 5) is None
+    assert pinned(1, 6) is None
+    assert pinned(4, float("inf")) is None
+
+
+def test_links_are_the_shared_cohorts_of_kpis_md():
+    assert LINKS["IHA01"] == {"IHA01", "IHA02"}
+    assert LINKS["OOA01"] == {"GP01", "GP02", "OOA01", "OOA02"}
+    assert LINKS["SDQ02"] == {"SDQ01", "SDQ02"}
+    assert LINKS["CAM05"] == {"CAM02", "CAM03", "CAM05"}
+
+
+# --- properties on random small tables ---------------------------------------------------
+
+
+@st.composite
+def cohort_tables(draw):
+    """IHA01 and IHA02 over one cohort, by placement: cells 0–12 children."""
+    dens = [draw(st.integers(0, 12)) for _ in PLACEMENTS]
+    rows = []
+    for kpi in ("IHA01", "IHA02"):
+        nums = [draw(st.integers(0, n)) for n in dens]
+        rows.append(rate("all", sum(nums), sum(dens), kpi_id=kpi))
+        rows += [rate(b, x, n, kpi_id=kpi) for b, x, n in zip(PLACEMENTS, nums, dens, strict=True)]
+    return frame_of(*rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cohort_tables())
+def test_no_suppressed_cell_is_recoverable(frame):
+    assert leaked(apply_disclosure_control(frame, "board")) == set()
+
+
+def _optimal_hidden(frame: pd.DataFrame) -> int:
+    """Brute force: the fewest extra cells whose hiding (with the primary ones) is safe."""
+    primary = disclosure._primary(frame).to_numpy(dtype=bool)
+    free = [i for i in range(len(frame)) if not primary[i]]
+    for extra in range(len(free) + 1):
+        for chosen in itertools.combinations(free, extra):
+            hide = primary.copy()
+            hide[list(chosen)] = True
+            if not attacker_disclosures(frame.assign(suppressed=hide)):
+                return int(hide.sum())
+    return len(frame)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cohort_tables())
+def test_hidden_cells_are_near_the_fewest_possible(frame):
+    # The greedy choice (one cell at a time) is not always optimal: hypothesis found a table
+    # where it hides 5 cells and the brute-force optimum is 4. Known gap (issue 14): the
+    # bound checked is one cell above the optimum.
+    controlled = apply_disclosure_control(frame, "board")
+    assert int(controlled["suppressed"].sum()) <= _optimal_hidden(frame) + 1
+
+
+def test_every_hidden_cell_is_needed_on_the_issue_tables():
+    for frame in (birmingham(), sdq()):
+        controlled = apply_disclosure_control(frame, "board")
+        assert int(controlled["suppressed"].sum()) == _optimal_hidden(frame)
+        assert np.all(controlled.loc[controlled["suppressed"], "numerator"].isna())
