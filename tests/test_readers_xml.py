@@ -5,6 +5,7 @@ All data is fake."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from pipelines.readers.csv_source import csv_grid
 from pipelines.readers.refusals import FileRefused
+from pipelines.readers.tables import recognise_table
 from pipelines.readers.xml_source import XML_TABLE_COLUMNS, is_903_xml, xml_tables
 
 # Three fake children. A1: two episodes, one review, OC2, UASC (DUC). B2: one open episode
@@ -234,3 +236,40 @@ def test_any_cut_of_the_return_is_refused_or_read(cut):
         xml_tables("cut.xml", RETURN[:cut])
     except FileRefused as refused:
         assert refused.code in {"FILE_TRUNCATED", "FILE_UNREADABLE", "UNKNOWN_TABLE", "FILE_EMPTY"}
+
+
+# ------------------------------------------------------------------ a real fake return
+FIXTURE = Path(__file__).parent / "fixtures" / "ssda903_xml" / "fake_903_excerpt.xml"
+
+
+def test_the_validators_fake_xml_return_is_read():
+    data = FIXTURE.read_bytes()
+    assert is_903_xml(data)
+    grids = xml_tables(FIXTURE.name, data)
+    # Counted by hand in the file: 5 children; episodes 1+3+2+2+0; reviews 4+4+1+4+8;
+    # one OC2 each; DUC only for the fourth child.
+    assert {t: len(g.rows) for t, g in grids.items()} == {
+        "header": 5,
+        "episodes": 8,
+        "reviews": 21,
+        "oc2": 5,
+        "uasc": 1,
+    }
+    assert grids["header"].encoding == "us-ascii"
+    assert grids["episodes"].rows[0] == [
+        "947390", "11/11/2016", "L", "V3", "N1", "A3", "PR4", "26/04/2017", "E7", "",
+        "E22 4DI", "D4 8NF", "1594525",
+    ]  # fmt: skip
+    assert grids["oc2"].rows[2] == [
+        "701096", "29/04/2011", "18", "", "1", "0", "0", "1", "1", "0", "0", "0",
+    ]  # fmt: skip
+    assert grids["uasc"].rows == [["97318", "2", "19/12/2001", "15/12/2019"]]
+    assert grids["reviews"].row_numbers == list(range(2, 23))
+
+
+def test_xml_grids_are_recognised_as_the_903_tables():
+    grids = xml_tables(FIXTURE.name, FIXTURE.read_bytes())
+    assert recognise_table(grids["header"].header, "header").table == "children"
+    assert recognise_table(grids["episodes"].header, "episodes").table == "episodes"
+    assert recognise_table(grids["oc2"].header, "oc2").table == "oc2"
+    assert recognise_table(grids["oc2"].header, "oc2").source_format == "ssda903"
