@@ -213,7 +213,7 @@ def _local(tag: object) -> str:
     """Tag without a namespace (``{uri}CHILD`` -> ``CHILD``); comments etc. give ''."""
     if not isinstance(tag, str):
         return ""
-    return tag.rsplit("}", 1)[-1]
+    return tag if "}" not in tag else tag.rsplit("}", 1)[1]
 
 
 def _parse(
