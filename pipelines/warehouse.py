@@ -76,6 +76,27 @@ def _failure(path: Path | str, error: duckdb.Error) -> WarehouseError | None:
     return None
 
 
+_FILE_HEADERS = 3 * 4096  # DuckDB's main header and two database headers precede the blocks
+
+
+def _check_whole(path: Path | str, con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse file shorter than the blocks its header lists was cut off (a copy that
+    did not finish, a full disk): DuckDB would open it and fail only when a lost block is
+    read, part-way through a run, so it is refused before anything is done."""
+    if str(path) == ":memory:" or not Path(path).is_file():
+        return
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    sizes = con.execute("SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = ?",
+                        [name]).fetchone()
+    if sizes is None:
+        return
+    block_size, total_blocks = (int(v) for v in sizes)
+    if Path(path).stat().st_size < _FILE_HEADERS + block_size * total_blocks:
+        con.close()
+        raise WarehouseError(f"the warehouse {path} is damaged (the file is shorter than the data it "
+                             f"lists: it was cut off). {REBUILD_ADVICE}")
+
+
 @contextmanager
 def _closing(path: Path | str, con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
@@ -94,14 +115,18 @@ def open_existing(path: Path | str, read_only: bool = True) -> Iterator[duckdb.D
     """Open a warehouse that must already exist (for commands that only read it)."""
     if not Path(path).is_file():
         raise WarehouseError(f"no warehouse at {path}: run `lac-health run` first, or give --warehouse")
-    with _closing(path, _open(path, read_only)) as con:
+    con = _open(path, read_only)
+    _check_whole(path, con)
+    with _closing(path, con) as con:
         yield con
 
 
 @contextmanager
 def connect(path: Path | str = ":memory:", read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse (creating its schema when writable) and close it afterwards."""
-    with _closing(path, _open(path, read_only)) as con:
+    con = _open(path, read_only)
+    _check_whole(path, con)
+    with _closing(path, con) as con:
         if not read_only:
             create_schema(con)
         yield con
