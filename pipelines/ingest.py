@@ -278,14 +278,11 @@ def _ignored_note(path: Path) -> str:
 def _refused_folder(folder: ExtractFolder) -> IngestResult:
     """A folder refused as a whole: one summary row, nothing read."""
     message = folder.refusal or "refused"
-    summary = pd.DataFrame([{
+    summary = _summary_frame([{
         "area_code": folder.area_code, "as_at": folder.as_at, "file": display_name(folder.path.name) + "/",
         "table": "", "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": "refused",
         "message": message,
-    }], columns=SUMMARY_COLUMNS)
-    for column in ("rows_in", "rows_accepted", "rows_quarantined"):
-        summary[column] = summary[column].astype("int64")
-    summary["as_at"] = pd.Series([folder.as_at], dtype=object)
+    }], folder.as_at)
     return IngestResult(
         area_code=folder.area_code, as_at=folder.as_at, raw={}, clean={},
         quarantine=_empty(QUARANTINE_COLUMNS), summary=summary, gx_results=[], refused=True,
@@ -431,11 +428,7 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
             "rows_in": rows_in, "rows_accepted": rows_in - quarantined, "rows_quarantined": quarantined,
             "status": status, "message": message,
         })
-    summary = pd.DataFrame(summary_rows, columns=SUMMARY_COLUMNS)
-    for column in ("rows_in", "rows_accepted", "rows_quarantined"):
-        summary[column] = summary[column].astype("int64")
-    summary["table"] = summary["table"].astype(object).where(summary["table"].notna(), "")
-    summary["as_at"] = pd.Series([as_at] * len(summary), dtype=object)
+    summary = _summary_frame(summary_rows, as_at)
 
     refused_numbers = {number for number in range(len(files)) if pd.notna(refusal.iloc[number])}
     findings = _findings(files, usable, area_code, as_at)
@@ -471,6 +464,16 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
         completeness=_completeness(typed, files, usable, area_code, as_at),
         notes=notes,
     )
+
+
+def _summary_frame(rows: list[dict], as_at: date) -> pd.DataFrame:
+    """Summary rows typed as validation_summary.csv: counts int64, as_at dates, table ''."""
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    for column in ("rows_in", "rows_accepted", "rows_quarantined"):
+        summary[column] = summary[column].astype("int64")
+    summary["table"] = summary["table"].astype(object).where(summary["table"].notna(), "")
+    summary["as_at"] = pd.Series([as_at] * len(summary), dtype=object)
+    return summary
 
 
 def _accepted_message(item: _File) -> str:
