@@ -259,8 +259,8 @@ def ingest_folder(folder: ExtractFolder | Path, *, run_gx: bool = True) -> Inges
     if folder.refusal is not None:
         return _refused_folder(folder)
     files, ignored = data_files(folder.path)
-    notes = [_ignored_note(path) for path in ignored]
-    return _ingest(folder.area_code, folder.as_at, files, whole_folder=True, run_gx=run_gx, notes=notes)
+    return _ingest(folder.area_code, folder.as_at, files, whole_folder=True, run_gx=run_gx, notes=[],
+                   ignored=ignored)
 
 
 # Files that may or may not be tables: when their first row names no table's columns they
@@ -310,32 +310,72 @@ class _File:
     typed: TypedTable | None = None
     outcome: RuleOutcome | None = None
     quarantined: np.ndarray | None = None  # positions of quarantined rows
+    shown: str = ""  # the name outputs use (a part of an XML return is "return.xml (episodes)")
+    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        """The file name as shown everywhere (undecodable and control characters replaced)."""
-        return display_name(self.path.name)
+        """The file as shown everywhere (undecodable and control characters replaced)."""
+        return self.shown or display_name(self.path.name)
 
 
-def _read(path: Path) -> _File:
-    from pipelines.readers import read_extract_file
+@dataclass
+class _SideTable:
+    """A table of the SSDA903 return outside the contract: listed, never stored."""
+
+    name: str  # as shown
+    table: str  # its 903 name: uasc, reviews, missing, ...
+    rows: int
+    frame: pd.DataFrame  # uasc: child_id, uasc_ceased, row_number; others: empty
+
+
+def _read(path: Path) -> list[_File | _SideTable]:
+    from pipelines.readers import read_extract_files
     from pipelines.readers.tables import table_named_by
 
-    read = read_extract_file(path)
-    table = read.table
-    refused = read.refusal is not None
-    if refused and table is None:
-        # A refused file may still be named after its table: count it as that table, so a
-        # refused children.csv is not also reported as "children missing".
-        table = table_named_by(path.stem)
-    return _File(
-        path=path,
-        table=table,
-        frame=None if refused else read.frame,
-        rows_read=0 if read.frame is None else len(read.frame),
-        reader_code=(read.refusal_code or "FILE_UNREADABLE") if refused else None,
-        reader_message=read.refusal,
-    )
+    items: list[_File | _SideTable] = []
+    for read in read_extract_files(path):
+        refused = read.refusal is not None
+        if read.side_table is not None and not refused:
+            items.append(_SideTable(read.shown_name, read.side_table, read.side_rows, read.frame))
+            continue
+        table = read.table
+        if refused and table is None:
+            # A refused file may still be named after its table: count it as that table, so a
+            # refused children.csv is not also reported as "children missing".
+            table = table_named_by(read.part or path.stem)
+        items.append(_File(
+            path=path,
+            table=table,
+            frame=None if refused else read.frame,
+            rows_read=read.side_rows if read.side_table else (0 if read.frame is None else len(read.frame)),
+            reader_code=(read.refusal_code or "FILE_UNREADABLE") if refused else None,
+            reader_message=read.refusal,
+            shown=read.shown_name,
+        ))
+    return items
+
+
+def _take_uasc(files: list[_File], side: list[_SideTable]) -> list[str]:
+    """children.uasc from the 903 uasc table, where the children file leaves it blank: 1 for
+    a child the uasc table lists, 0 for every other child (the return lists every UASC child
+    of the year). Returns the notes saying what was taken."""
+    uasc = [item for item in side if item.table == "uasc"]
+    children = [item for item in files if item.table == "children" and item.frame is not None]
+    if not uasc or len(children) != 1:
+        return []
+    ids = set(pd.concat([item.frame["child_id"] for item in uasc]).str.strip()) - {""}
+    frame = children[0].frame
+    assert frame is not None
+    blank = frame["uasc"].str.strip().eq("")
+    listed = frame["child_id"].str.strip().isin(ids)
+    frame.loc[blank, "uasc"] = np.where(listed[blank], "1", "0")
+    not_in_children = len(ids - set(frame["child_id"].str.strip()))
+    note = (f"{children[0].name}: uasc taken from {', '.join(item.name for item in uasc)} for "
+            f"{int(blank.sum())} children ({int((blank & listed).sum())} listed as UASC)")
+    if not_in_children:
+        note += f"; {not_in_children} child(ren) of the uasc table are not in children and were ignored"
+    return [note + "."]
 
 
 def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] | None) -> pd.DataFrame:
@@ -364,15 +404,19 @@ def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] 
 
 
 def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: bool, run_gx: bool,
-            notes: list[str]) -> IngestResult:
-    files = []
+            notes: list[str], ignored: list[Path] = ()) -> IngestResult:  # type: ignore[assignment]
+    files: list[_File] = []
+    side: list[_SideTable] = []
+    not_read: list[_File] = []
     for path in paths:
-        item = _read(path)
-        if item.reader_code in ("UNKNOWN_TABLE", "UNSUPPORTED_FILE_TYPE") and path.suffix.lower() in MAYBE_TABLE_SUFFIXES:
-            notes.append(f"{item.name}: not a table of the input contract (its first row names none of "
-                         "their columns), not read")
-            continue
-        files.append(item)
+        for item in _read(path):
+            if isinstance(item, _SideTable):
+                side.append(item)
+            elif item.reader_code in ("UNKNOWN_TABLE", "UNSUPPORTED_FILE_TYPE") and path.suffix.lower() in MAYBE_TABLE_SUFFIXES:
+                not_read.append(item)
+            else:
+                files.append(item)
+    notes.extend(_take_uasc(files, side))
 
     # Phase 1: refusals known before any row is checked (readers, two files for one table).
     first = file_refusals(_inventory(files, whole_folder, None))
@@ -428,12 +472,38 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
             "rows_in": rows_in, "rows_accepted": rows_in - quarantined, "rows_quarantined": quarantined,
             "status": status, "message": message,
         })
+    # Files that are not tables of the contract: listed (never silently ignored), not stored.
+    for listed in side:
+        summary_rows.append({
+            "area_code": area_code, "as_at": as_at, "file": listed.name, "table": listed.table,
+            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0,
+            "status": "not stored" if listed.table == "uasc" else "not used", "message": _side_message(listed),
+        })
+    for item in not_read:
+        message = (f"{item.name}: not a table of the input contract (its first row names none of their "
+                   "columns), not read")
+        if item.reader_code == "UNSUPPORTED_FILE_TYPE" and item.reader_message:
+            message = f"{item.reader_message} Not read."
+        notes.append(message)
+        summary_rows.append({
+            "area_code": area_code, "as_at": as_at, "file": item.name, "table": "",
+            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": "not read",
+            "message": message,
+        })
+    for path in ignored:
+        message = _ignored_note(path)
+        notes.append(message)
+        summary_rows.append({
+            "area_code": area_code, "as_at": as_at, "file": display_name(path.name), "table": "",
+            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": "not read", "message": message,
+        })
     summary = _summary_frame(summary_rows, as_at)
+    summary_of_files = summary.iloc[: len(inventory)]
 
     refused_numbers = {number for number in range(len(files)) if pd.notna(refusal.iloc[number])}
     findings = _findings(files, usable, area_code, as_at)
     quarantine = findings.loc[findings["severity"].eq("quarantine row"), QUARANTINE_COLUMNS].reset_index(drop=True)
-    _check_reconciliation(summary, quarantine, refused_numbers, files)
+    _check_reconciliation(summary_of_files, quarantine, refused_numbers, files)
 
     raw = {files[number].table: _raw_frame(files[number], area_code, as_at) for number in usable}
     clean = {
@@ -474,6 +544,13 @@ def _summary_frame(rows: list[dict], as_at: date) -> pd.DataFrame:
     summary["table"] = summary["table"].astype(object).where(summary["table"].notna(), "")
     summary["as_at"] = pd.Series([as_at] * len(summary), dtype=object)
     return summary
+
+
+def _side_message(listed: _SideTable) -> str:
+    rows = f"{listed.rows:,} row{'s' if listed.rows != 1 else ''}"
+    if listed.table == "uasc":
+        return f"the SSDA903 uasc table ({rows}): read for children.uasc only; its rows are not stored"
+    return f"the SSDA903 {listed.table} table ({rows}): recognised, not used by any KPI; not stored"
 
 
 def _accepted_message(item: _File) -> str:

@@ -188,7 +188,7 @@ def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str,
         rows_in = int(pd.to_numeric(files["rows_in"]).sum()) if len(files) else 0
         accepted = int(pd.to_numeric(files["rows_accepted"]).sum()) if len(files) else 0
         quarantined = int(pd.to_numeric(files["rows_quarantined"]).sum()) if len(files) else 0
-        refused = files[files["status"] != "accepted"] if len(files) else files
+        refused = files[files["status"] == "refused"] if len(files) else files
         rows_refused = int(pd.to_numeric(refused["rows_in"]).sum()) if len(refused) else 0
         n_accepted = int((files["status"] == "accepted").sum()) if len(files) else 0
         unknown = figures.get(code, data.quarter.id, "OOA01", "placement:UNKNOWN")

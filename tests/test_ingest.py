@@ -347,7 +347,9 @@ def test_files_that_are_not_tables_are_ignored_with_a_note(tmp_path: Path) -> No
     (path / "summary.pdf").write_bytes(b"%PDF-1.4")
     (path / "~$children.xlsx").write_bytes(b"lock")
     result = ingest(path)
-    assert not result.refused and list(result.summary["file"]) == ["children.csv", "episodes.csv"]
+    assert not result.refused
+    assert list(result.summary["file"]) == ["children.csv", "episodes.csv", "README.txt", "summary.pdf"]
+    assert list(result.summary["status"]) == ["accepted", "accepted", "not read", "not read"]
     assert sorted(result.notes) == [
         "README.txt: not a table of the input contract (its first row names none of their "
         "columns), not read",

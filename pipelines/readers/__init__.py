@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pipelines.readers.dates import parse_dates
 from pipelines.readers.identifying import Finding, find_identifying_columns, scan_column
-from pipelines.readers.read import ReadFile, read_extract_file
+from pipelines.readers.read import ReadFile, read_extract_file, read_extract_files
 from pipelines.readers.refusals import REFUSAL_CODES
 from pipelines.readers.tables import (
     DERIVED_COLUMNS,
@@ -36,6 +36,7 @@ __all__ = [
     "find_identifying_columns",
     "parse_dates",
     "read_extract_file",
+    "read_extract_files",
     "recognise_table",
     "scan_column",
 ]

@@ -27,14 +27,18 @@ from pipelines.readers.refusals import FileRefused, header_not_on_row_1
 from pipelines.readers.tables import (
     DERIVED_COLUMNS,
     REQUIRED_COLUMNS,
+    SSDA903_SIDE_HEADERS,
     TABLE_COLUMNS,
+    USED_SIDE_TABLES,
     Recognition,
     column_letter,
     normalise_header,
+    recognise_side_table,
     recognise_table,
     ssda903_name,
 )
 from pipelines.readers.xlsx_source import xlsx_grid
+from pipelines.readers.xml_source import is_903_xml, xml_tables
 from pipelines.safe_text import display_name
 
 # .txt and .tsv are delimited text (Excel's "Unicode text" is a tab-separated .txt).
@@ -63,6 +67,12 @@ class ReadFile:
     ``missing_columns`` lists the optional columns the file did not have, ``notes`` says
     what reading changed without refusing (blank rows skipped, non-postcodes blanked),
     ``blank_rows`` counts the blank rows skipped between data rows.
+
+    A table of the SSDA903 return that is not in the contract (uasc, reviews, missing, ...)
+    has ``table`` None and ``side_table`` its 903 name, with ``side_rows`` data rows. Its rows
+    are not handed on (``frame`` holds only ``row_number``), except uasc's, whose frame is
+    ``child_id``, ``uasc_ceased`` (DUC) and ``row_number`` for children.uasc. ``part`` names
+    the table inside a file that holds several (an XML return: ``header``, ``episodes``...).
     """
 
     path: Path
@@ -77,10 +87,56 @@ class ReadFile:
     missing_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     blank_rows: int = 0
+    side_table: str | None = None
+    side_rows: int = 0
+    part: str | None = None
 
     @property
     def refused(self) -> bool:
         return self.refusal is not None
+
+    @property
+    def shown_name(self) -> str:
+        """The file as outputs name it: ``return.xml (episodes)`` for a part of a file."""
+        name = display_name(self.path.name)
+        return f"{name} ({self.part})" if self.part else name
+
+
+def read_extract_files(path: Path) -> list[ReadFile]:
+    """Every table one file holds: one for a .csv or .xlsx, one per 903 table of an XML
+    return (DfE's XML form of the SSDA903 return). Never raises for anything in the file."""
+    path = Path(path)
+    if path.suffix.lower() != ".xml":
+        return [read_extract_file(path)]
+    name = display_name(path.name)
+    try:
+        data = _bounded_bytes(path, name)
+        if not is_903_xml(data):
+            raise FileRefused(
+                "UNSUPPORTED_FILE_TYPE",
+                f"{name} is an XML file but not an SSDA903 return (no CHILD record with a "
+                "HEADER and CHILDID): send the return as exported for DfE, or its CSV files.",
+            )
+        grids = xml_tables(name, data)
+    except FileRefused as refusal:
+        return [_refused(path, refusal, table=None, encoding="", source_format="ssda903")]
+    return [_interpret(path, grid, part=table) for table, grid in grids.items()]
+
+
+def _bounded_bytes(path: Path, name: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            raise FileRefused(
+                "FILE_TOO_LARGE",
+                f"{name} is {size / (1 << 30):,.1f} GB, past the readers' bound of "
+                f"{limits.MAX_FILE_BYTES / (1 << 30):,.0f} GB: split it by year.",
+            )
+        return path.read_bytes()
+    except OSError as error:
+        raise FileRefused(
+            "FILE_UNREADABLE", f"{name} could not be opened ({type(error).__name__})."
+        ) from None
 
 
 def read_extract_file(path: Path) -> ReadFile:
@@ -95,19 +151,7 @@ def read_extract_file(path: Path) -> ReadFile:
                 f"{name} is not a .csv, .txt or .xlsx file: save it from Excel as 'CSV UTF-8' "
                 "or 'Excel Workbook (*.xlsx)'.",
             )
-        try:
-            size = path.stat().st_size
-            if size > limits.MAX_FILE_BYTES:
-                raise FileRefused(
-                    "FILE_TOO_LARGE",
-                    f"{name} is {size / (1 << 30):,.1f} GB, past the readers' bound of "
-                    f"{limits.MAX_FILE_BYTES / (1 << 30):,.0f} GB: split it by year.",
-                )
-            data = path.read_bytes()
-        except OSError as error:
-            raise FileRefused(
-                "FILE_UNREADABLE", f"{name} could not be opened ({type(error).__name__})."
-            ) from None
+        data = _bounded_bytes(path, name)
         grid = csv_grid(name, data) if suffix in DELIMITED_SUFFIXES else xlsx_grid(name, data)
     except FileRefused as refusal:
         return _refused(path, refusal, table=None, encoding="", source_format="canonical")
@@ -161,10 +205,13 @@ class _Labels:
         return text if text else f"(unnamed column {column_letter(position)})"
 
 
-def _interpret(path: Path, grid: Grid) -> ReadFile:
+def _interpret(path: Path, grid: Grid, part: str | None = None) -> ReadFile:
     name = display_name(path.name)
     header = grid.header
-    recognition = recognise_table(header, path.stem)
+    side_table = recognise_side_table(header)
+    if side_table is not None:
+        return _side_table(path, grid, side_table, part)
+    recognition = recognise_table(header, part or path.stem)
     known = recognition.table or recognition.nearest
     labels = _Labels(header, trusted=bool(known or recognition.candidates))
     cells = pd.DataFrame(grid.rows, columns=range(len(header)), dtype=str)
@@ -197,7 +244,55 @@ def _interpret(path: Path, grid: Grid) -> ReadFile:
         code, message = _recognition_refusal(name, header, recognition)
         return refused(code, message)
 
-    return _accepted(path, grid, cells, recognition, labels)
+    accepted = _accepted(path, grid, cells, recognition, labels)
+    accepted.part = part
+    return accepted
+
+
+def _side_table(path: Path, grid: Grid, table: str, part: str | None) -> ReadFile:
+    """A side table of the 903 return: recognised and counted; its rows handed on only
+    when a KPI uses them (uasc), and then only after the identifying-data scan."""
+    keep = USED_SIDE_TABLES.get(table)
+    frame = _empty_frame(["row_number"])
+    notes = [f"the SSDA903 {table} table: recognised, not used by any KPI; not stored."]
+    if keep is not None:
+        header = grid.header
+        mapping = {i: keep[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in keep}
+        cells = pd.DataFrame(grid.rows, columns=range(len(header)), dtype=str)
+        if not len(grid.rows):
+            cells = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(len(header))})
+        cells.index = pd.Index(grid.row_numbers, dtype="int64")
+        recognition = Recognition(table=None, mapping=mapping)
+        findings = _scan(header, cells, recognition)
+        if findings:
+            labels = _Labels(header, trusted=True)
+            labels.never_shown = {p for p, fs in findings if any(f.first_row == 1 for f in fs)}
+            refusal = FileRefused("IDENTIFYING_DATA", _identifying_message(display_name(path.name), findings, labels))
+            refused = _refused(path, refusal, table=None, encoding=grid.encoding, source_format="ssda903")
+            refused.side_table, refused.side_rows, refused.part = table, len(grid.rows), part
+            return refused
+        frame = pd.DataFrame({column: cells[i] for i, column in mapping.items()}, index=cells.index).astype(str)
+        frame["row_number"] = cells.index.to_numpy(dtype="int64")
+        frame = frame.reset_index(drop=True)
+        notes = [f"the SSDA903 {table} table: read for children.{table} only; not stored."]
+    expected = [c.lower() for c in SSDA903_SIDE_HEADERS[table]]
+    extras = [h for h in grid.header if normalise_header(h) not in expected]
+    return ReadFile(
+        path=path,
+        table=None,
+        frame=frame,
+        source_format="ssda903",
+        encoding=grid.encoding,
+        extra_columns=extras,
+        dropped_columns=[],
+        refusal=None,
+        refusal_code=None,
+        notes=notes,
+        blank_rows=grid.blank_rows,
+        side_table=table,
+        side_rows=len(grid.rows),
+        part=part,
+    )
 
 
 def _scan(

@@ -145,6 +145,32 @@ SSDA903_POSTCODE_COLUMNS: dict[str, str] = {
     "PL_POST": "placement_postcode_district",
 }
 
+# The SSDA903 return's other tables (the 903 validator's column names). None is a table of
+# the input contract: each is recognised by its header and listed as "recognised, not used";
+# only ``uasc`` is read, for children.uasc (EXTRACTS.md "A whole SSDA903 return").
+SSDA903_SIDE_HEADERS: dict[str, tuple[str, ...]] = {
+    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
+    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "oc3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    "ad1": (
+        "CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
+        "LS_ADOPTR",
+    ),
+    "placed_for_adoption": ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+    "previous_permanence": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    "sw_episodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+    "dolo": ("CHILD", "DOB", "DOLO_START", "DOLO_END"),
+}  # fmt: skip
+# The columns that make a header that side table: CHILD and the table's own columns (not the
+# SEX and DOB it shares with header), so uasc (CHILD, SEX, DOB, DUC) is never children.
+SIDE_TABLE_SIGNATURES: dict[str, frozenset[str]] = {
+    table: frozenset(c.lower() for c in columns if c not in ("SEX", "DOB"))
+    for table, columns in SSDA903_SIDE_HEADERS.items()
+}
+# Side tables the KPIs read (table -> the columns kept, under canonical names).
+USED_SIDE_TABLES: dict[str, dict[str, str]] = {"uasc": {"child": "child_id", "duc": "uasc_ceased"}}
+
 # The 903 return's own file names, which name a table just as the canonical names do.
 FILE_STEM_ALIASES: dict[str, str] = {"header": "children"}
 
@@ -258,6 +284,17 @@ def recognise_table(header: list[str], stem: str) -> Recognition:
         source_format=_source_format(nearest, header, mappings[nearest]),
         missing=missing,
     )
+
+
+def recognise_side_table(header: list[str]) -> str | None:
+    """The SSDA903 side table (uasc, reviews, ...) ``header`` is, if any: every column of the
+    table's signature is present. Checked before the contract's tables, since uasc also has
+    children's CHILD, SEX and DOB."""
+    present = {normalise_header(h) for h in header}
+    for table, signature in SIDE_TABLE_SIGNATURES.items():
+        if signature <= present:
+            return table
+    return None
 
 
 def ssda903_name(table: str, column: str) -> str | None:

@@ -50,32 +50,18 @@ import xml.etree.ElementTree as ET
 
 from pipelines.readers.grid import Grid
 from pipelines.readers.refusals import FileRefused
+from pipelines.readers.tables import SSDA903_HEADERS, SSDA903_SIDE_HEADERS
 
 # 903 CSV header of every table the XML can hold (the validator's ``column_names``).
 XML_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "episodes": (
-        "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-        "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
-    ),
-    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
-    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
-    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
-    "oc2": (
-        "CHILD", "DOB", "SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK",
-        "IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE",
-        "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED",
-    ),
-    "oc3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
-    "ad1": (
-        "CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR",
-        "LS_ADOPTR",
-    ),
-    "placed_for_adoption": (
-        "CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED",
-    ),
-    "previous_permanence": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
-}  # fmt: skip
+    "header": SSDA903_HEADERS["children"],
+    "episodes": SSDA903_HEADERS["episodes"],
+    "oc2": SSDA903_HEADERS["oc2"],
+    **{
+        table: SSDA903_SIDE_HEADERS[table]
+        for table in ("uasc", "reviews", "missing", "oc3", "ad1", "placed_for_adoption", "previous_permanence")
+    },
+}
 
 # Repeating groups: XML tag -> table.
 _GROUP_TABLES: dict[str, str] = {

@@ -1,5 +1,7 @@
 -- The rows a KPI run computes from: for each area, the one as-at extract chosen in
--- staging.extracts (loaded by pipelines.kpis; by default the area's latest as_at).
+-- staging.extracts (loaded by pipelines.kpis; by default the area's latest as_at), with
+-- its children and episodes stitched from earlier annual SSDA903 returns where the chosen
+-- extract is one (staging.history_extracts, 007_history_extracts.sql).
 --
 -- * A child, period or assessment counts only in the area whose extract it came from:
 --   child_id is unique within an area only. Each child gets child_key, a number unique
@@ -14,8 +16,10 @@ CREATE OR REPLACE TABLE staging.children AS
 WITH chosen AS (
     SELECT c.area_code, c.child_id, c.date_of_birth
     FROM clean.children AS c
-    JOIN staging.extracts AS x ON x.area_code = c.area_code AND x.as_at = c.as_at
-    QUALIFY row_number() OVER (PARTITION BY c.area_code, c.child_id ORDER BY c.file, c.row_number) = 1
+    JOIN staging.history_extracts AS x ON x.area_code = c.area_code AND x.as_at = c.as_at
+    QUALIFY row_number() OVER (
+        PARTITION BY c.area_code, c.child_id ORDER BY x.recency_rank, c.file, c.row_number
+    ) = 1
 )
 SELECT
     CAST(row_number() OVER (ORDER BY area_code, child_id) AS INTEGER) AS child_key,
@@ -39,7 +43,9 @@ SELECT
     e.file,
     e.row_number
 FROM clean.episodes AS e
-JOIN staging.extracts AS x ON x.area_code = e.area_code AND x.as_at = e.as_at
+JOIN staging.history_extracts AS x
+  ON x.area_code = e.area_code AND x.as_at = e.as_at
+ AND (x.keep_ended_before IS NULL OR e.episode_end < x.keep_ended_before)
 JOIN staging.children AS c ON c.area_code = e.area_code AND c.child_id = e.child_id;
 
 CREATE OR REPLACE TABLE staging.health_assessments AS

@@ -1,0 +1,212 @@
+"""Whole SSDA903 returns as analysts have them (issue 12; EXTRACTS.md "SSDA903 files").
+
+Public fake 903 data of two other projects (tests/fixtures/README.md):
+* the 903 validator's fake return (data-to-insight/csc-validator-be-903): header, episodes
+  and oc2 in tests/fixtures/ssda903_fake, its side tables in ssda903_side_tables, and its XML
+  form in ssda903_xml;
+* LIIA's test return TT1 2025 and a pooled, concatenated episodes file
+  (SocialFinanceDigitalLabs/liia-tools-pipeline) in liia_ssda903.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.ingest import ingest_folder
+from pipelines.kpis import compute_kpis
+from pipelines.quarters import Quarter
+from pipelines.readers.xml_source import xml_tables
+from pipelines.warehouse import connect, load_ingest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FAKE = FIXTURES / "ssda903_fake"
+SIDE = FIXTURES / "ssda903_side_tables"
+LIIA = FIXTURES / "liia_ssda903"
+AREA = "E08000025"
+
+
+def _folder(root: Path, as_at: str, *sources: Path) -> Path:
+    folder = root / AREA / as_at
+    folder.mkdir(parents=True)
+    for source in sources:
+        for path in sorted(source.glob("*.csv")) if source.is_dir() else [source]:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+def _warehouse_tables(con) -> set[str]:
+    return {f"{s}.{t}" for s, t in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+
+
+def test_a_whole_return_folder_is_accepted_and_its_side_tables_listed(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "2018-03-31", FAKE, SIDE)
+    result = ingest_folder(folder, run_gx=False)
+    assert not result.refused, result.messages
+    by_file = result.summary.set_index("file")
+    assert by_file.loc["header.csv", "table"] == "children"
+    assert by_file.loc["uasc.csv", "status"] == "not stored"
+    side = ["reviews", "missing", "oc3", "ad1", "placed_for_adoption", "previous_permanence", "sw_episodes", "dolo"]
+    listed = by_file[by_file["status"] == "not used"]
+    assert sorted(listed["table"]) == sorted(side)
+    assert listed["message"].str.contains("recognised, not used").all()
+    # The rows of the side tables never enter the warehouse.
+    with connect() as con:
+        load_ingest(con, result)
+        tables = _warehouse_tables(con)
+        assert not any(name.split(".")[1] in side + ["uasc"] for name in tables)
+        stored = con.execute("SELECT DISTINCT file FROM audit.validation_summary").df()["file"]
+        assert "reviews.csv" in set(stored)  # listed in the validation outputs, as a file
+
+
+def test_side_tables_are_never_children_whatever_their_names(tmp_path: Path) -> None:
+    """uasc (CHILD, SEX, DOB, DUC) fits children's required columns; named children.csv it is
+    still the uasc table, and the real header still reads as children."""
+    folder = _folder(tmp_path, "2018-03-31", FAKE)
+    shutil.copy(SIDE / "uasc.csv", folder / "children_uasc.csv")
+    shutil.copy(SIDE / "reviews.csv", folder / "children.xlsx.csv")
+    result = ingest_folder(folder, run_gx=False)
+    assert not result.refused, result.messages
+    tables = dict(zip(result.summary["file"], result.summary["table"], strict=True))
+    assert tables["header.csv"] == "children"
+    assert tables["children_uasc.csv"] == "uasc"
+    assert tables["children.xlsx.csv"] == "reviews"
+
+
+def test_uasc_table_sets_children_uasc(tmp_path: Path) -> None:
+    """LIIA's TT1 2025 header lists 24 children; its uasc table 10, two of whom (900327,
+    173118) are in the header: those two are UASC, the other 22 are not."""
+    folder = _folder(tmp_path, "2025-03-31", LIIA / "SSDA903_2025_header.csv", LIIA / "SSDA903_2025_uasc.csv",
+                     LIIA / "SSDA903_2025_reviews.csv", LIIA / "SSDA903_2025_episodes.csv")
+    result = ingest_folder(folder, run_gx=False)
+    by_file = result.summary.set_index("file")
+    assert by_file.loc["SSDA903_2025_header.csv", "table"] == "children"
+    assert by_file.loc["SSDA903_2025_reviews.csv", "status"] == "not used"
+    assert not set(result.summary["message"]).intersection({"TABLE_DUPLICATED", "MISSING_COLUMN"})
+    assert not result.summary["message"].str.contains("TABLE_DUPLICATED|MISSING_COLUMN").any()
+    children = result.clean["children"].set_index("child_id")["uasc"]
+    assert children.sum() == 2 and children.loc["900327"] == 1 and children.loc["173118"] == 1
+    assert len(children) == 24
+    assert any("uasc taken from SSDA903_2025_uasc.csv for 24 children (2 listed as UASC)" in n for n in result.notes)
+    # LIIA's test episodes belong to other children than its header: quarantined, with reasons.
+    episodes = by_file.loc["SSDA903_2025_episodes.csv"]
+    assert episodes["rows_in"] == episodes["rows_accepted"] + episodes["rows_quarantined"] == 15
+
+
+def _csv_from_xml(xml: Path, folder: Path) -> None:
+    for table, grid in xml_tables(xml.name, xml.read_bytes()).items():
+        with (folder / f"{table}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(grid.header)
+            writer.writerows(grid.rows)
+
+
+def _kpis(folder: Path, quarters: list[Quarter]) -> pd.DataFrame:
+    result = ingest_folder(folder, run_gx=False)
+    assert not result.refused, result.messages
+    with connect() as con:
+        load_ingest(con, result)
+        return compute_kpis(con, quarters)
+
+
+def test_the_xml_form_of_a_return_gives_the_figures_of_its_csv_form(tmp_path: Path) -> None:
+    xml = FIXTURES / "ssda903_xml" / "fake_903_excerpt.xml"
+    as_xml = _folder(tmp_path / "xml", "2018-03-31", xml)
+    as_csv = tmp_path / "csv" / AREA / "2018-03-31"
+    as_csv.mkdir(parents=True)
+    _csv_from_xml(xml, as_csv)
+    quarters = [Quarter.parse(q) for q in ("2016-17-Q4", "2017-18-Q1", "2017-18-Q4")]
+    from_xml, from_csv = _kpis(as_xml, quarters), _kpis(as_csv, quarters)
+    assert len(from_xml) > 0
+    pd.testing.assert_frame_equal(from_xml, from_csv)
+    looked_after = from_xml[(from_xml["kpi_id"] == "OOA01") & (from_xml["breakdown"] == "all")]
+    assert looked_after["denominator"].sum() > 0
+
+
+# --- several annual returns form one history ------------------------------------------------
+
+
+def _d(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(text.where(text.ne("")), format="%d/%m/%Y")
+
+
+def _annual_returns(root: Path, years: range, leave_out: frozenset[str] = frozenset()) -> None:
+    """Cut the validator's fake care history into the annual returns an area would have sent:
+    each holds the episodes open during its collection year, with a cessation after 31 March
+    not yet known (DEC and REC blank), and the header rows of those children."""
+    episodes = pd.read_csv(FAKE / "episodes.csv", dtype=str, keep_default_na=False)
+    header = pd.read_csv(FAKE / "header.csv", dtype=str, keep_default_na=False)
+    episodes = episodes[~episodes["CHILD"].isin(leave_out)].reset_index(drop=True)
+    start, end = _d(episodes["DECOM"]), _d(episodes["DEC"])
+    for year in years:
+        first, last = pd.Timestamp(year - 1, 4, 1), pd.Timestamp(year, 3, 31)
+        open_in_year = (start <= last) & (end.isna() | (end >= first))
+        cut = episodes[open_in_year].copy()
+        later = (end[open_in_year] > last).to_numpy()
+        cut.loc[later, ["DEC", "REC"]] = ""
+        folder = root / AREA / f"{year}-03-31"
+        folder.mkdir(parents=True)
+        cut.to_csv(folder / "episodes.csv", index=False)
+        header[header["CHILD"].isin(cut["CHILD"])].to_csv(folder / "header.csv", index=False)
+
+
+def _looked_after(kpis: pd.DataFrame, quarter: str) -> int:
+    row = kpis[(kpis["quarter"] == quarter) & (kpis["kpi_id"] == "OOA01") & (kpis["breakdown"] == "all")]
+    return int(row["denominator"].iloc[0])
+
+
+@pytest.fixture(scope="module")
+def five_returns(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Five returns of one consistent history. The validator's fake data is meant to break
+    rules (overlapping episodes...): a child with a row quarantined in any return is left
+    out, since a later return then rightly withholds what the earlier one showed."""
+    first = tmp_path_factory.mktemp("first_cut")
+    _annual_returns(first, range(2015, 2020))
+    broken: set[str] = set()
+    for folder in sorted((first / AREA).iterdir()):
+        result = ingest_folder(folder, run_gx=False)
+        quarantined = result.quarantine[result.quarantine["file"] == "episodes.csv"]["row_number"]
+        rows = pd.read_csv(folder / "episodes.csv", dtype=str, keep_default_na=False)
+        broken |= set(rows.iloc[quarantined.astype(int) - 2]["CHILD"])
+    root = tmp_path_factory.mktemp("returns")
+    _annual_returns(root, range(2015, 2020), frozenset(broken))
+    return root
+
+
+def test_five_annual_returns_give_each_years_own_looked_after_count(five_returns: Path, tmp_path: Path) -> None:
+    quarters = [Quarter.parse(q) for q in ("2015-16-Q3", "2016-17-Q3", "2017-18-Q2")]
+    results = [ingest_folder(f, run_gx=False) for f in sorted((five_returns / AREA).iterdir())]
+    assert not any(r.refused for r in results), [r.messages for r in results]
+    with connect() as con:
+        for result in results:
+            load_ingest(con, result)
+        stitched = compute_kpis(con, quarters)  # the latest return, 2019-03-31, stitched
+        chain = con.execute("SELECT as_at, keep_ended_before FROM staging.history_extracts ORDER BY as_at").df()
+    assert len(chain) == 5 and chain["keep_ended_before"].isna().sum() == 1
+    for quarter, own_year in (("2015-16-Q3", 2016), ("2016-17-Q3", 2017), ("2017-18-Q2", 2018)):
+        alone = _kpis(five_returns / AREA / f"{own_year}-03-31", [Quarter.parse(quarter)])
+        expected = _looked_after(alone, quarter)
+        assert expected > 0
+        assert _looked_after(stitched, quarter) == expected, quarter
+
+
+def test_a_whole_history_extract_is_not_stitched(five_returns: Path, tmp_path: Path) -> None:
+    """A case-management extract holding the whole history replaces the returns before it."""
+    root = tmp_path / "extracts"
+    shutil.copytree(five_returns, root)
+    whole = root / AREA / "2019-06-30"
+    whole.mkdir()
+    shutil.copy(FAKE / "header.csv", whole / "header.csv")
+    shutil.copy(FAKE / "episodes.csv", whole / "episodes.csv")
+    with connect() as con:
+        for folder in sorted((root / AREA).iterdir()):
+            load_ingest(con, ingest_folder(folder, run_gx=False))
+        compute_kpis(con, [Quarter.parse("2016-17-Q3")])
+        chain = con.execute("SELECT as_at FROM staging.history_extracts").df()
+    assert [pd.Timestamp(d).date() for d in chain["as_at"]] == [date(2019, 6, 30)]
