@@ -210,3 +210,17 @@ def test_a_whole_history_extract_is_not_stitched(five_returns: Path, tmp_path: P
         compute_kpis(con, [Quarter.parse("2016-17-Q3")])
         chain = con.execute("SELECT as_at FROM staging.history_extracts").df()
     assert [pd.Timestamp(d).date() for d in chain["as_at"]] == [date(2019, 6, 30)]
+
+
+def test_a_stitched_history_covers_only_its_returns_collection_years(five_returns: Path) -> None:
+    """The first return (31 March 2015) holds the episodes open from 1 April 2014: a quarter
+    before that is `x` with the reason, not an undercount."""
+    with connect() as con:
+        for folder in sorted((five_returns / AREA).iterdir()):
+            load_ingest(con, ingest_folder(folder, run_gx=False))
+        kpis = compute_kpis(con, [Quarter.parse("2013-14-Q4"), Quarter.parse("2014-15-Q4")])
+    ooa = kpis[(kpis["kpi_id"] == "OOA01") & (kpis["breakdown"] == "all")].set_index("quarter")
+    assert ooa.loc["2013-14-Q4", "reason"] == "care episodes (annual SSDA903 returns) recorded from 2014-04-01 only"
+    assert pd.isna(ooa.loc["2013-14-Q4", "denominator"])
+    assert ooa.loc["2014-15-Q4", "reason"] is None
+    assert ooa.loc["2014-15-Q4", "denominator"] > 0

@@ -10,7 +10,8 @@
 --              periods due on or after the coverage start (010_iha.sql), so it needs
 --              coverage from qe only.
 --   year       the 12 months (qe − 12 months, qe] (HA01, SDQ01, SDQ02)
--- OOA01–02 read only episodes and are always available.
+-- Every KPI reads episodes too: a history stitched from annual SSDA903 returns covers only
+-- their collection years (005_table_coverage.sql); other episodes are always available.
 --
 -- kpi_availability: one row per area × quarter × KPI that is not available, with reason
 --   'no <label> supplied'                              the table is not in the extract
@@ -35,7 +36,26 @@ SELECT * FROM (VALUES
     ('CAM04', 'camhs_referrals', 'qe'),
     ('CAM05', 'camhs_referrals', 'qs'),
     ('SDQ01', 'sdq', 'year'),
-    ('SDQ02', 'sdq', 'year')
+    ('SDQ02', 'sdq', 'year'),
+    -- every KPI reads episodes, from the same first date (OOA01–02: snapshots at qe)
+    ('IHA01', 'episodes', 'qs'),
+    ('IHA02', 'episodes', 'qs'),
+    ('IHA03', 'episodes', 'qs'),
+    ('IHA04', 'episodes', 'qe'),
+    ('RHA01', 'episodes', 'qs'),
+    ('RHA02', 'episodes', 'qe'),
+    ('HA01', 'episodes', 'year'),
+    ('GP01', 'episodes', 'qe'),
+    ('GP02', 'episodes', 'qe'),
+    ('CAM01', 'episodes', 'qs'),
+    ('CAM02', 'episodes', 'qs'),
+    ('CAM03', 'episodes', 'qs'),
+    ('CAM04', 'episodes', 'qe'),
+    ('CAM05', 'episodes', 'qs'),
+    ('SDQ01', 'episodes', 'year'),
+    ('SDQ02', 'episodes', 'year'),
+    ('OOA01', 'episodes', 'qe'),
+    ('OOA02', 'episodes', 'qe')
 ) AS k(kpi_id, table_name, looks_from);
 
 CREATE OR REPLACE TABLE staging.kpi_availability AS

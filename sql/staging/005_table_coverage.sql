@@ -58,4 +58,24 @@ CROSS JOIN tables AS t
 LEFT JOIN held AS h
   ON h.area_code = x.area_code AND h.as_at = x.as_at AND h.table_name = t.table_name
 LEFT JOIN accepted_files AS f
-  ON f.area_code = x.area_code AND f.as_at = x.as_at AND f.table_name = t.table_name;
+  ON f.area_code = x.area_code AND f.as_at = x.as_at AND f.table_name = t.table_name
+UNION ALL
+-- Episodes are always supplied. A history stitched from annual SSDA903 returns covers only
+-- the collection years of its returns: from 1 April of the first one's year (a return holds
+-- only the episodes open in its year, so earlier dates would be undercounted). A
+-- case-management extract covers its whole history (no coverage start).
+SELECT
+    x.area_code,
+    x.as_at,
+    'episodes',
+    'care episodes (annual SSDA903 returns)',
+    TRUE,
+    NULL,
+    r.history_start
+FROM staging.extracts AS x
+LEFT JOIN (
+    SELECT area_code, min(make_date(year(as_at) - 1, 4, 1)) AS history_start
+    FROM staging.history_extracts
+    WHERE return_shaped
+    GROUP BY area_code
+) AS r ON r.area_code = x.area_code;

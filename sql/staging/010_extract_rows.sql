@@ -1,7 +1,7 @@
 -- The rows a KPI run computes from: for each area, the one as-at extract chosen in
 -- staging.extracts (loaded by pipelines.kpis; by default the area's latest as_at), with
 -- its children and episodes stitched from earlier annual SSDA903 returns where the chosen
--- extract is one (staging.history_extracts, 007_history_extracts.sql).
+-- extract is one (staging.history_extracts, 004_history_extracts.sql).
 --
 -- * A child, period or assessment counts only in the area whose extract it came from:
 --   child_id is unique within an area only. Each child gets child_key, a number unique

@@ -14,7 +14,8 @@
 --     the next later return in the chain (keep_ended_before = that year's 1 April): a later
 --     return replaces an earlier one for the dates both cover;
 --   * a child in several returns takes its children row from the latest (rank 1).
--- Otherwise the chosen extract alone is the history, as before.
+-- Otherwise the chosen extract alone is the history, as before. return_shaped tells
+-- 005_table_coverage.sql where a stitched history begins (its first collection year).
 CREATE OR REPLACE TABLE staging.history_extracts AS
 WITH shapes AS (
     SELECT
@@ -42,13 +43,14 @@ earlier AS (
       )
 ),
 chain AS (
-    SELECT area_code, as_at, TRUE AS is_chosen FROM chosen
+    SELECT area_code, as_at, TRUE AS is_chosen, return_shaped FROM chosen
     UNION ALL
-    SELECT area_code, as_at, FALSE FROM earlier
+    SELECT area_code, as_at, FALSE, TRUE FROM earlier
 )
 SELECT
     area_code,
     as_at,
+    return_shaped,
     CASE WHEN is_chosen THEN NULL
          ELSE make_date(year(lead(as_at) OVER (PARTITION BY area_code ORDER BY as_at)) - 1, 4, 1)
     END AS keep_ended_before,
