@@ -83,6 +83,8 @@ class ExtractFolder:
     # Set when the folder itself is refused before any file is read (an as-at date after
     # today): it is still reported, as one refused summary row, so it is never silent.
     refusal: str | None = None
+    # A folder of pooled files (pipelines/pooled.py): this extract is the rows of area_code.
+    pooled: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,13 +214,67 @@ def find_extracts(root: Path) -> Discovery:
             elif child.is_dir() and is_area_code(child.name):
                 folders.extend(_as_at_folders(child, skipped, resolved))
             elif child.is_dir():
-                skipped.append(SkippedPath(child, "folder name is not an ONS area code (e.g. E08000025)"))
+                pooled = _pooled_folders(child, skipped, resolved)
+                if pooled is None:
+                    skipped.append(SkippedPath(child, "folder name is not an ONS area code (e.g. E08000025)"))
+                folders.extend(pooled or [])
             elif child.suffix.lower() in DATA_SUFFIXES:
                 skipped.append(SkippedPath(child, "data file outside an as-at folder (<area_code>/<YYYY-MM-DD>/)"))
+    folders = _one_folder_per_extract(folders)
     for item in skipped:
         log.warning("skipped %s: %s", display_name(str(item.path)), item.reason)
     folders.sort(key=lambda folder: (folder.area_code, folder.as_at))
     return Discovery(folders=folders, skipped=skipped)
+
+
+def _pooled_folders(folder: Path, skipped: list[SkippedPath], root: Path) -> list[ExtractFolder] | None:
+    """The extracts a folder of pooled files holds: one per authority and as-at date. None
+    when its as-at folders hold no file with an LA column (it is then not a pooled folder)."""
+    from pipelines.pooled import area_codes, unknown_message
+    from pipelines.readers import read_extract_files
+
+    found: list[ExtractFolder] = []
+    any_pooled = False
+    for as_at_folder in _as_at_folders(folder, [], root):
+        files, _ = data_files(as_at_folder.path)
+        areas: set[str] = set()
+        unknown: str | None = None
+        for path in files:
+            for read in read_extract_files(path):
+                if read.pooled_by is None:
+                    continue
+                any_pooled = True
+                codes = area_codes(read.pooled_by)
+                if codes.isna().any():
+                    unknown = unknown or unknown_message(read.shown_name, read.pooled_by)
+                areas |= set(codes.dropna())
+        if unknown:
+            skipped.append(SkippedPath(as_at_folder.path, unknown))
+            continue
+        found.extend(
+            ExtractFolder(area, as_at_folder.as_at, as_at_folder.path, as_at_folder.refusal, pooled=True)
+            for area in sorted(areas)
+        )
+    return found if any_pooled else None
+
+
+def _one_folder_per_extract(folders: list[ExtractFolder]) -> list[ExtractFolder]:
+    """An area's extract at one as-at date comes from one folder: when a pooled folder also
+    holds it, the pooled one is refused (reported, not read)."""
+    own = {(f.area_code, f.as_at): f for f in folders if not f.pooled}
+    kept = []
+    for folder in folders:
+        twin = own.get((folder.area_code, folder.as_at)) if folder.pooled else None
+        if twin is not None:
+            folder = ExtractFolder(
+                folder.area_code, folder.as_at, folder.path,
+                f"{folder.area_code}'s extract as at {folder.as_at.isoformat()} is both in its own folder "
+                f"and in the pooled files of {display_name(folder.path.parent.name)}/: the pooled rows "
+                "are not read; remove one of the two.",
+                pooled=True,
+            )
+        kept.append(folder)
+    return kept
 
 
 def discover_extracts(root: Path) -> list[ExtractFolder]:
@@ -260,7 +316,7 @@ def ingest_folder(folder: ExtractFolder | Path, *, run_gx: bool = True) -> Inges
         return _refused_folder(folder)
     files, ignored = data_files(folder.path)
     return _ingest(folder.area_code, folder.as_at, files, whole_folder=True, run_gx=run_gx, notes=[],
-                   ignored=ignored)
+                   ignored=ignored, pooled=folder.pooled)
 
 
 # Files that may or may not be tables: when their first row names no table's columns they
@@ -312,6 +368,7 @@ class _File:
     quarantined: np.ndarray | None = None  # positions of quarantined rows
     shown: str = ""  # the name outputs use (a part of an XML return is "return.xml (episodes)")
     notes: list[str] = field(default_factory=list)
+    pooled_by: pd.Series | None = None  # a pooled file's LA column (pipelines/pooled.py)
 
     @property
     def name(self) -> str:
@@ -352,8 +409,39 @@ def _read(path: Path) -> list[_File | _SideTable]:
             reader_code=(read.refusal_code or "FILE_UNREADABLE") if refused else None,
             reader_message=read.refusal,
             shown=read.shown_name,
+            pooled_by=read.pooled_by,
         ))
     return items
+
+
+def _split_pooled(item: _File, area_code: str, pooled: bool) -> None:
+    """Keep only ``area_code``'s rows of a pooled file; refuse it when its LA column cannot
+    be split (pipelines/pooled.py)."""
+    from pipelines.pooled import area_codes, foreign_message, unknown_message
+
+    if item.frame is None:
+        return
+    if item.pooled_by is None:
+        if pooled:  # every row would go to every authority of the folder
+            item.frame, item.reader_code = None, "POOLED_FILE_NOT_SPLIT"
+            item.reader_message = (f"{item.name} is in a folder of pooled files but has no LA column, so its "
+                                   "rows cannot be given to an authority: add the LA column, or move the file "
+                                   "to its area's <area_code>/<as_at>/ folder.")
+        return
+    codes = area_codes(item.pooled_by)
+    message = None
+    if codes.isna().any():
+        message = unknown_message(item.name, item.pooled_by)
+    elif not pooled and codes.ne(area_code).any():
+        message = foreign_message(item.name, area_code)
+    if message is not None:
+        item.frame, item.reader_code, item.reader_message = None, "POOLED_FILE_NOT_SPLIT", message
+        return
+    keep = codes.eq(area_code).to_numpy()
+    item.frame = item.frame[keep].reset_index(drop=True)
+    item.rows_read = len(item.frame)
+    item.notes.append(f"{item.name}: {int(keep.sum()):,} of its {len(keep):,} rows are {area_code}'s "
+                      "(pooled file split by its LA column)")
 
 
 def _take_uasc(files: list[_File], side: list[_SideTable]) -> list[str]:
@@ -404,7 +492,8 @@ def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] 
 
 
 def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: bool, run_gx: bool,
-            notes: list[str], ignored: list[Path] = ()) -> IngestResult:  # type: ignore[assignment]
+            notes: list[str], ignored: list[Path] = (),  # type: ignore[assignment]
+            pooled: bool = False) -> IngestResult:
     files: list[_File] = []
     side: list[_SideTable] = []
     not_read: list[_File] = []
@@ -416,6 +505,9 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
                 not_read.append(item)
             else:
                 files.append(item)
+    for item in files:
+        _split_pooled(item, area_code, pooled)
+        notes.extend(item.notes)
     notes.extend(_take_uasc(files, side))
 
     # Phase 1: refusals known before any row is checked (readers, two files for one table).

@@ -60,7 +60,7 @@ def test_a_whole_return_folder_is_accepted_and_its_side_tables_listed(tmp_path: 
     with connect() as con:
         load_ingest(con, result)
         tables = _warehouse_tables(con)
-        assert not any(name.split(".")[1] in side + ["uasc"] for name in tables)
+        assert not any(name.split(".")[1] in [*side, "uasc"] for name in tables)
         stored = con.execute("SELECT DISTINCT file FROM audit.validation_summary").df()["file"]
         assert "reviews.csv" in set(stored)  # listed in the validation outputs, as a file
 
@@ -224,3 +224,74 @@ def test_a_stitched_history_covers_only_its_returns_collection_years(five_return
     assert pd.isna(ooa.loc["2013-14-Q4", "denominator"])
     assert ooa.loc["2014-15-Q4", "reason"] is None
     assert ooa.loc["2014-15-Q4", "denominator"] > 0
+
+
+# --- pooled regional files -----------------------------------------------------------------
+
+
+def _pooled(rows: list[dict[str, str]]) -> str:
+    header = ["CHILD", "LA", "SEX", "DOB", "ETHNIC"]
+    return "\n".join([",".join(header), *(",".join(r[h] for h in header) for r in rows)]) + "\n"
+
+
+def _pooled_episodes(rows: list[tuple[str, str]]) -> str:
+    lines = ["CHILD,LA,DECOM,RNE,LS,PLACE,PLACE_PROVIDER,DEC,REC"]
+    lines += [f"{child},{la},01/05/2024,S,C2,U1,PR1,," for child, la in rows]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_pooled_folder_is_split_by_authority(tmp_path: Path) -> None:
+    """LA holds an ONS code, a DfE LA code and a name: three children of Birmingham
+    (E08000025, DfE 330) and one of Coventry (E08000026) become two extracts."""
+    from pipelines.ingest import find_extracts
+
+    folder = tmp_path / "region" / "2025-03-31"
+    folder.mkdir(parents=True)
+    children = [
+        {"CHILD": "A1", "LA": "E08000025", "SEX": "1", "DOB": "01/01/2015", "ETHNIC": "WBRI"},
+        {"CHILD": "A2", "LA": "330", "SEX": "2", "DOB": "01/01/2016", "ETHNIC": "WBRI"},
+        {"CHILD": "A3", "LA": " birmingham ", "SEX": "2", "DOB": "01/01/2012", "ETHNIC": "WBRI"},
+        {"CHILD": "B1", "LA": "Coventry", "SEX": "1", "DOB": "01/01/2014", "ETHNIC": "WBRI"},
+    ]
+    (folder / "header.csv").write_text(_pooled(children))
+    (folder / "episodes.csv").write_text(_pooled_episodes(
+        [("A1", "E08000025"), ("A2", "330"), ("A3", "Birmingham"), ("B1", "E08000026")]))
+    found = find_extracts(tmp_path)
+    assert [(f.area_code, f.pooled) for f in found.folders] == [("E08000025", True), ("E08000026", True)]
+    birmingham, coventry = (ingest_folder(f, run_gx=False) for f in found.folders)
+    assert not birmingham.refused and not coventry.refused, birmingham.messages + coventry.messages
+    assert sorted(birmingham.clean["children"]["child_id"]) == ["A1", "A2", "A3"]
+    assert list(coventry.clean["children"]["child_id"]) == ["B1"]
+    assert list(coventry.clean["episodes"]["row_number"]) == [5]  # the row as the analyst sees it
+    rows_in = birmingham.summary["rows_in"].sum() + coventry.summary["rows_in"].sum()
+    assert rows_in == 8  # every row of the two files, each in exactly one extract
+
+
+def test_a_pooled_file_with_unknown_authorities_is_refused_with_how_to_split(tmp_path: Path) -> None:
+    """LIIA's concatenated episodes name their authority "Test One", which no list knows."""
+    from pipelines.ingest import find_extracts
+
+    folder = tmp_path / "TT1" / "2025-03-31"
+    folder.mkdir(parents=True)
+    shutil.copy(LIIA / "TT1_ssda903_episodes_pooled.csv", folder / "episodes.csv")
+    found = find_extracts(tmp_path)
+    assert found.folders == []
+    (skipped,) = found.skipped
+    assert "5 of its rows name an authority the reference list does not know" in skipped.reason
+    assert "9-character ONS code" in skipped.reason and "Test One" not in skipped.reason
+
+
+def test_a_pooled_file_in_an_areas_own_folder_must_hold_only_that_area(tmp_path: Path) -> None:
+    folder = tmp_path / AREA / "2025-03-31"
+    folder.mkdir(parents=True)
+    children = [
+        {"CHILD": "A1", "LA": "E08000025", "SEX": "1", "DOB": "01/01/2015", "ETHNIC": "WBRI"},
+        {"CHILD": "B1", "LA": "E08000026", "SEX": "1", "DOB": "01/01/2014", "ETHNIC": "WBRI"},
+    ]
+    (folder / "header.csv").write_text(_pooled(children))
+    (folder / "episodes.csv").write_text(_pooled_episodes([("A1", "E08000025")]))
+    result = ingest_folder(folder, run_gx=False)
+    assert result.refused
+    row = result.summary.set_index("file").loc["header.csv"]
+    assert row["status"] == "refused" and "POOLED_FILE_NOT_SPLIT" in row["message"]
+    assert row["rows_in"] == row["rows_quarantined"] == 2

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.pooled import POOLING_COLUMNS
 from pipelines.readers import limits
 from pipelines.readers.csv_source import HEADER_SEARCH_ROWS, csv_grid
 from pipelines.readers.grid import Grid
@@ -90,6 +91,8 @@ class ReadFile:
     side_table: str | None = None
     side_rows: int = 0
     part: str | None = None
+    # A pooled file's LA column (pipelines/pooled.py), aligned with ``frame``'s rows.
+    pooled_by: pd.Series | None = None
 
     @property
     def refused(self) -> bool:
@@ -300,7 +303,10 @@ def _scan(
 ) -> list[tuple[int, list[Finding]]]:
     found = []
     for position, text in enumerate(header):
-        if is_minimised_column(text):
+        # 903 identifying columns are minimised on read; a pooled file's LA column only
+        # splits the rows by authority (a value no reference list knows refuses the file)
+        # and is never stored, so neither is judged here.
+        if is_minimised_column(text) or normalise_header(text) in POOLING_COLUMNS:
             continue
         in_contract = position in recognition.mapping
         column_findings = scan_column(text, cells[position], in_contract=in_contract)
@@ -443,6 +449,9 @@ def _accepted(
     frame = frame.reset_index(drop=True)
 
     used = set(by_canonical.values()) | set(minimised.district_sources.values())
+    pooling = [i for i, h in enumerate(header) if normalise_header(h) in POOLING_COLUMNS and i not in used]
+    pooled_by = cells[pooling[0]].reset_index(drop=True) if len(pooling) == 1 else None
+    used |= set(pooling[:1]) if pooled_by is not None else set()
     dropped = [header[i] for i in minimised.dropped]
     extras = [
         labels.extra(i) for i in range(len(header)) if i not in used and i not in minimised.dropped
@@ -477,4 +486,5 @@ def _accepted(
         missing_columns=missing,
         notes=notes,
         blank_rows=grid.blank_rows,
+        pooled_by=pooled_by,
     )

@@ -23,6 +23,9 @@ REFUSAL_CODES: dict[str, str] = {
     "UNKNOWN_TABLE": "the header row matches none of the tables of the input contract",
     "AMBIGUOUS_TABLE": "the header row fits two tables and the file name names neither",
     "MISSING_COLUMN": "a column the table requires is not in the header",
+    "POOLED_FILE_NOT_SPLIT": "the file pools several authorities (an LA column) and cannot be "
+    "split: an authority the reference list does not know, or other areas' rows in an area's "
+    "own folder",
     "IDENTIFYING_DATA": "a column holds names, NHS numbers, full postcodes, addresses, "
     "phone numbers or e-mail addresses",
 }
