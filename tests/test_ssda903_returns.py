@@ -295,3 +295,25 @@ def test_a_pooled_file_in_an_areas_own_folder_must_hold_only_that_area(tmp_path:
     row = result.summary.set_index("file").loc["header.csv"]
     assert row["status"] == "refused" and "POOLED_FILE_NOT_SPLIT" in row["message"]
     assert row["rows_in"] == row["rows_quarantined"] == 2
+
+
+@pytest.mark.parametrize(
+    ("as_at", "start", "flagged"),
+    [
+        (date(2025, 3, 31), "2023-05-01", False),  # in care on 1 April 2024: normal in a return
+        (date(2025, 3, 31), "2024-05-01", True),  # began in the year: its period's start is unknown
+        (date(2025, 6, 30), "2023-05-01", True),  # not a return (as-at not 31 March)
+    ],
+)
+def test_a_first_episode_begun_before_a_returns_year_need_not_be_s(as_at: date, start: str, flagged: bool) -> None:
+    from pipelines.contracts import RuleContext, apply_rules, load_contract, type_table
+
+    frame = pd.DataFrame([{
+        "child_id": "C1", "episode_start": start, "episode_end": "", "reason_new_episode": "P",
+        "legal_status": "C2", "placement_type": "U1", "placement_provider": "PR1", "reason_episode_ceased": "",
+        "placement_area_code": "", "placement_distance_miles": "", "row_number": 2,
+    }]).astype({"row_number": "int64"})
+    typed = type_table(load_contract("episodes"), frame)
+    outcome = apply_rules(typed, RuleContext(as_at=as_at, tables={"episodes": typed}))
+    codes = set(outcome.failures["rule_code"])
+    assert ("EPI_FIRST_NOT_S" in codes) is flagged

@@ -92,10 +92,27 @@ def _previous_rec(frame: pd.DataFrame) -> pd.Series:
     return frame.groupby("child", sort=False)["rec"].shift(1)
 
 
+def collection_year_start(table: TypedTable, context: RuleContext) -> float | None:
+    """1 April of the collection year when the episodes are an annual SSDA903 return: the
+    as-at date is a 31 March and no episode ended before that year began (a return holds only
+    the episodes open during its year; sql/staging/004_history_extracts.sql reads the same).
+    In days since 1970, as ``_days``."""
+    as_at = context.as_at
+    if (as_at.month, as_at.day) != (3, 31):
+        return None
+    start = float((pd.Timestamp(as_at.year - 1, 4, 1) - pd.Timestamp("1970-01-01")).days)  # as _days
+    return start if not (_days(table.values["episode_end"]) < start).any() else None
+
+
 def episode_first_not_s(table: TypedTable, context: RuleContext) -> pd.Series:
     frame = _episode_frame(table)
     first = frame.groupby("child", sort=False).cumcount().eq(0)
     failing = first & frame["rne"].notna() & frame["rne"].ne("S")
+    # In an annual return a child already in care on 1 April has a first episode begun
+    # before the year, with whatever reason it began for: normal, not a fault.
+    year_start = collection_year_start(table, context)
+    if year_start is not None:
+        failing &= ~(frame["start"] < year_start)
     return failing.reindex(table.text.index, fill_value=False)
 
 
