@@ -433,7 +433,7 @@ def _split_pooled(item: _File, area_code: str, pooled: bool) -> None:
     if codes.isna().any():
         message = unknown_message(item.name, item.pooled_by)
     elif not pooled and codes.ne(area_code).any():
-        message = foreign_message(item.name, area_code)
+        message = foreign_message(item.name, area_code, codes)
     if message is not None:
         item.frame, item.reader_code, item.reader_message = None, "POOLED_FILE_NOT_SPLIT", message
         return

@@ -62,10 +62,14 @@ def unknown_message(file: str, values: pd.Series) -> str:
     )
 
 
-def foreign_message(file: str, area_code: str) -> str:
+def foreign_message(file: str, area_code: str, codes: pd.Series) -> str:
+    """``codes``: the ONS code of each row (all known). Codes of the reference list are not
+    identifying, so the message names them."""
+    others = codes[codes.ne(area_code)].value_counts().sort_index()
+    listed = ", ".join(f"{code} ({count:,} row{'s' if count != 1 else ''})" for code, count in others.items())
     return (
-        f"{file} pools several authorities (an LA column) and holds rows of authorities other "
-        f"than {area_code}, the area of its folder. Put it in a folder of its own "
+        f"{file} pools several authorities (an LA column) and holds rows of {listed}, not only "
+        f"of {area_code}, the area of its folder. Put it in a folder of its own "
         "(<extracts root>/<any name>/<as_at>/) to have it split by authority, or keep only "
         f"{area_code}'s rows."
     )

@@ -202,3 +202,56 @@ def test_a_200_mb_extract_is_read_whole_within_measured_bounds(tmp_path: Path, r
     assert measured["rows"] == rows and measured["last_row"] == rows + 1
     assert measured["cpu"] < 150
     assert measured["max_rss_mb"] < 8 * 1024
+
+
+# Every case's files read in one child process whose address space is capped, so a reader
+# that inflates, pads or backtracks fails here (MemoryError or the time bound) instead of
+# taking the machine down. The bounds are far above what a good reader needs (measured:
+# every case under 2 s and the whole corpus under 600 MB peak on the 2-core machine).
+CASE_SECONDS = 20.0
+CORPUS_PEAK_MB = 1_500
+ADDRESS_SPACE_BYTES = 6 << 30
+
+_READ_EVERY_FILE = """
+import json, resource, sys, time
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+from pipelines.readers import read_extract_files
+out = []
+for line in Path(sys.argv[2]).read_text().splitlines():
+    name, path = line.split("\\t")
+    started = time.monotonic()
+    reads = read_extract_files(Path(path))
+    out.append({"case": name, "file": Path(path).name, "seconds": time.monotonic() - started,
+                "codes": [r.refusal_code for r in reads],
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+print(json.dumps(out))
+"""
+
+
+def test_every_case_is_read_within_a_time_and_memory_bound(tmp_path: Path) -> None:
+    from pipelines.ingest import data_files
+
+    listing = []
+    for bad in CASES:
+        root = bad.build(tmp_path / bad.name)
+        for folder in [f.path for f in discover_extracts(root)] or [root]:
+            files, _ = data_files(folder) if folder.is_dir() else ([], [])
+            listing += [f"{bad.name}\t{path}" for path in files]
+    assert len({line.split(chr(9))[0] for line in listing}) >= len(CASES) - 5  # folder cases read nothing
+    (tmp_path / "files.txt").write_text("\n".join(listing))
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_EVERY_FILE, str(ADDRESS_SPACE_BYTES), str(tmp_path / "files.txt")],
+        capture_output=True, text=True, timeout=900, check=False, cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(measured) == len(listing)
+    slowest = max(measured, key=lambda m: m["seconds"])
+    print(f"slowest: {slowest['case']} {slowest['seconds']:.2f} s; peak {max(m['peak_mb'] for m in measured):.0f} MB")
+    slow = [(m["case"], m["file"], round(m["seconds"], 1)) for m in measured if m["seconds"] > CASE_SECONDS]
+    assert slow == []
+    assert max(m["peak_mb"] for m in measured) < CORPUS_PEAK_MB
+    by_case = {m["case"]: m for m in measured}
+    assert "FILE_TOO_LARGE" in by_case["xlsx_zip_bomb"]["codes"] or any(
+        "FILE_TOO_LARGE" in m["codes"] for m in measured if m["case"] == "xlsx_zip_bomb")

@@ -559,6 +559,25 @@ def _at_tokens(root: Path) -> Path:
     return path
 
 
+def _pooled_children(root: Path) -> Path:
+    """children.csv with an LA column (a regional pool) holding a second authority's child,
+    in one area's own folder."""
+    path = write_base(root, skip=("children",))
+    rows = [[*row, AREA] for row in BASE["children"]]
+    rows[-1][-1] = "E08000026"
+    write_csv(path / "children.csv", [*COLUMNS["children"], "LA"], rows)
+    return path
+
+
+def _with_903_side_tables(root: Path) -> Path:
+    """The base extract beside two side tables of an SSDA903 return, one of them (uasc)
+    looking like children (CHILD, SEX, DOB): recognised, listed, not stored."""
+    path = write_base(root)
+    write_csv(path / "uasc.csv", ["CHILD", "SEX", "DOB", "DUC"], [[BASE["children"][0][0], "M", "01/06/2015", "01/06/2033"]])
+    write_csv(path / "reviews.csv", ["CHILD", "DOB", "REVIEW", "REVIEW_CODE"], [["C1", "01/06/2015", "01/07/2024", "PN1"]])
+    return path
+
+
 E, C, H, S = "episodes.csv", "children.csv", "health_assessments.csv", "sdq.csv"
 
 CASES: list[Case] = [
@@ -750,6 +769,11 @@ CASES: list[Case] = [
          Expected("refused", "children.xlsx", "FILE_TOO_LARGE", mentions=("children.xlsx", "XFD"))),
     Case("xlsx_zip_bomb", "children.xlsx whose sheet inflates over 1,000 times", _zip_bomb,
          Expected("refused", "children.xlsx", "FILE_TOO_LARGE", mentions=("children.xlsx", "inflate"))),
+    Case("pooled_file_of_two_areas", "children.csv pooling two authorities (an LA column) in one area's folder",
+         _pooled_children,
+         Expected("refused", C, "POOLED_FILE_NOT_SPLIT", mentions=("children.csv", "LA column", "E08000026"))),
+    Case("ssda903_side_tables_beside_the_extract", "uasc.csv and reviews.csv of a 903 return in the folder",
+         _with_903_side_tables, Expected("accepted", rows_in={"uasc.csv": 0, "reviews.csv": 0})),
     Case("long_tokens_ending_in_at", "30,000-character tokens ending in @ in a notes column (no e-mail)",
          _at_tokens, Expected("accepted", rows_in={S: 2})),
     Case("nhs_number_in_code_column", "one valid NHS number as a delay reason",
