@@ -317,3 +317,22 @@ def test_a_first_episode_begun_before_a_returns_year_need_not_be_s(as_at: date, 
     outcome = apply_rules(typed, RuleContext(as_at=as_at, tables={"episodes": typed}))
     codes = set(outcome.failures["rule_code"])
     assert ("EPI_FIRST_NOT_S" in codes) is flagged
+
+
+def test_stitched_annual_returns_are_not_restatements_of_every_earlier_quarter(five_returns: Path) -> None:
+    """Each earlier return's figures (as first published) are computed from the history
+    stitched up to it, so the consistent five-year history revises nothing."""
+    from pipelines.pipeline import compute_and_record_kpis
+    from pipelines.revisions import revisions
+    from pipelines.warehouse import accepted_extracts
+
+    with connect() as con:
+        for folder in sorted((five_returns / AREA).iterdir()):
+            load_ingest(con, ingest_folder(folder, run_gx=False))
+        latest = accepted_extracts(con)
+        assert [pd.Timestamp(d).date() for d in latest["as_at"]] == [date(2019, 3, 31)]
+        quarter, quarters, _ = compute_and_record_kpis(con, latest, Quarter.parse("2018-19-Q4"), 8)
+        snapshots = con.execute("SELECT DISTINCT as_at FROM audit.kpi_snapshots ORDER BY as_at").df()
+        revised = revisions(con)
+    assert len(snapshots) == 2  # 2018 (its quarters of 2017-18 are in the window) and 2019
+    assert revised.empty, revised[["quarter", "kpi_id", "breakdown", "first_value", "current_value"]].head(10)
