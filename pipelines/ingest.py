@@ -67,6 +67,7 @@ FINDING_COLUMNS = [*QUARANTINE_COLUMNS[:-1], "severity", "message"]
 SUMMARY_COLUMNS = [
     "area_code", "as_at", "file", "table", "rows_in", "rows_accepted", "rows_quarantined", "status", "message",
 ]
+TABLES_COLUMNS = ["area_code", "as_at", "file", "table_name", "source_format"]
 COMPLETENESS_COLUMNS = ["area_code", "as_at", "table", "field", "population", "rows", "complete", "share"]
 IHA_LATE_WORKING_DAYS = 20
 
@@ -114,6 +115,8 @@ class IngestResult:
     findings: pd.DataFrame = field(default_factory=lambda: _empty(FINDING_COLUMNS))  # quarantine + warn
     completeness: pd.DataFrame = field(default_factory=lambda: _empty(COMPLETENESS_COLUMNS))
     notes: list[str] = field(default_factory=list)  # what was not checked, files ignored
+    # The form each accepted table came in (audit.extract_tables): TABLES_COLUMNS.
+    tables: pd.DataFrame = field(default_factory=lambda: _empty(TABLES_COLUMNS))
     # Every row of each usable file, typed, before quarantine: what the Great Expectations suites
     # validate. Kept so a run can validate all folders of one as-at date together (GX costs a
     # second or more per call whatever the size); released once validated.
@@ -369,6 +372,7 @@ class _File:
     shown: str = ""  # the name outputs use (a part of an XML return is "return.xml (episodes)")
     notes: list[str] = field(default_factory=list)
     pooled_by: pd.Series | None = None  # a pooled file's LA column (pipelines/pooled.py)
+    source_format: str = "canonical"  # 'ssda903' when read by 903 names (or from the XML return)
 
     @property
     def name(self) -> str:
@@ -410,6 +414,7 @@ def _read(path: Path) -> list[_File | _SideTable]:
             reader_message=read.refusal,
             shown=read.shown_name,
             pooled_by=read.pooled_by,
+            source_format=read.source_format,
         ))
     return items
 
@@ -527,7 +532,8 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
     for table in sorted(by_table, key=TABLES.index):
         item = by_table[table]
         assert item.typed is not None
-        context = RuleContext(as_at=as_at, tables=typed, accepted_child_ids=accepted_children)
+        context = RuleContext(as_at=as_at, tables=typed, accepted_child_ids=accepted_children,
+                              source_formats={t: f.source_format for t, f in by_table.items()})
         item.outcome = apply_rules(item.typed, context)
         item.quarantined = item.outcome.positions("quarantine row")
         if item.outcome.skipped:
@@ -624,6 +630,11 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
         findings=findings,
         typed={table: typed[table] for table in sorted(typed, key=TABLES.index)},
         completeness=_completeness(typed, files, usable, area_code, as_at),
+        tables=pd.DataFrame(
+            [[area_code, as_at, files[n].name, files[n].table, files[n].source_format]
+             for n in usable if n not in refused_numbers],
+            columns=TABLES_COLUMNS,
+        ),
         notes=notes,
     )
 

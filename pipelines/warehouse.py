@@ -176,6 +176,7 @@ def load_ingest(con: duckdb.DuckDBPyConnection, result: object) -> None:
             replace_extract_rows(con, f"clean.{table}", area_code, as_at, frame)
         replace_extract_rows(con, "audit.validation_summary", area_code, as_at, result.summary)  # type: ignore[attr-defined]
         replace_extract_rows(con, "audit.quarantine", area_code, as_at, result.quarantine)  # type: ignore[attr-defined]
+        replace_extract_rows(con, "audit.extract_tables", area_code, as_at, getattr(result, "tables", None))
         con.execute("DELETE FROM audit.extracts WHERE area_code = ? AND as_at = ?", [area_code, as_at])
         con.execute(
             "INSERT INTO audit.extracts VALUES (?, ?, ?, ?)",

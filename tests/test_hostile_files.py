@@ -139,7 +139,10 @@ def test_an_as_at_folder_after_today_is_refused_and_never_the_latest(refresh):
 
 def test_symbolic_links_leading_outside_the_root_are_not_followed(refresh):
     _, printed, _, summary = refresh
-    assert "sdq.csv" not in statuses(summary, "E08000030")
+    # The link is listed, as not read, and its target never read.
+    assert statuses(summary, "E08000030").get("sdq.csv") == "not read"
+    row = summary[(summary["area_code"] == "E08000030") & (summary["file"] == "sdq.csv")].iloc[0]
+    assert "symbolic link leading outside the extracts root" in row["message"] and row["rows_in"] == "0"
     assert "E08000031" not in set(summary["area_code"])
     assert "symbolic link leading outside the extracts root" in printed
 

@@ -435,3 +435,50 @@ def test_random_ten_digit_ids_pass_the_check_about_one_time_in_eleven_and_only_t
     invalid = [i for i, ok in zip(ids, valid, strict=True) if not ok]
     for start in range(0, 6_000, 20):  # 300 columns of 20 ids whose check digit fails
         assert scan_column("child_id", pd.Series(invalid[start : start + 20]), in_contract=True) == []
+
+
+# --- the RE2 prefilters never hide a value a detector flags ---------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipelines.readers import identifying as ident  # noqa: E402
+from pipelines.readers.postcodes import is_full_postcode as _is_full_postcode  # noqa: E402
+
+_DETECTORS = {
+    "digits": (ident.has_nhs_number, ident.has_phone, ident.is_bare_phone),
+    "at": (ident.has_email,),
+    "postcode": (_is_full_postcode,),
+    "space": (ident.has_address, ident.is_name_like),
+}
+_PIECES = st.sampled_from([
+    "943 476 5919", "9434765919", "07700 900123", "+44 (0)121 496 0000", "01214960000", "a.b@example.org",
+    "B11 1AA", "b111aa", "EC1A 1BB", "GIR 0AA", "12 Mill Lane", "Rose Cottage, Mill Lane", "Mill Lane, Leeds",
+    "Poppy Clarke", "Poppy\u00a0Clarke", "Ann\u2003Lee", "2024-06-01", "C123", "S", "PR1", " ", ",", "@", "\t",
+])
+_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.lists(st.one_of(_PIECES, st.text(max_size=6)), min_size=1, max_size=4).map("".join),
+    st.lists(_PIECES, min_size=1, max_size=3).map(" ".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_VALUES, min_size=1, max_size=20, unique=True))
+def test_a_value_any_detector_flags_passes_its_prefilter(values: list[str]) -> None:
+    values = [v.strip() for v in values if v.strip()]
+    if not values:
+        return
+    passes = ident._prefilters(values)
+    for need, detectors in _DETECTORS.items():
+        for value, passed in zip(values, passes[need], strict=True):
+            if any(detect(value) for detect in detectors):
+                assert passed, (need, value)
+
+
+def test_the_prefilters_let_the_planted_values_through() -> None:
+    planted = ["NHS no. 999 000 0085", "b111aa", "Rose Cottage, Mill Lane", "Poppy Clarke", "x@y.org", "07700900123"]
+    passes = ident._prefilters(planted)
+    assert [bool(passes["digits"][0]), bool(passes["postcode"][1]), bool(passes["space"][2]),
+            bool(passes["space"][3]), bool(passes["at"][4]), bool(passes["digits"][5])] == [True] * 6
+    assert not ident._prefilters(["2024-06-01"])["digits"][0]  # a date reaches no NHS test

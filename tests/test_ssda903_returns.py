@@ -298,14 +298,17 @@ def test_a_pooled_file_in_an_areas_own_folder_must_hold_only_that_area(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("as_at", "start", "flagged"),
+    ("as_at", "start", "form", "flagged"),
     [
-        (date(2025, 3, 31), "2023-05-01", False),  # in care on 1 April 2024: normal in a return
-        (date(2025, 3, 31), "2024-05-01", True),  # began in the year: its period's start is unknown
-        (date(2025, 6, 30), "2023-05-01", True),  # not a return (as-at not 31 March)
+        (date(2025, 3, 31), "2023-05-01", "ssda903", False),  # in care on 1 April 2024: normal in a return
+        (date(2025, 3, 31), "2024-05-01", "ssda903", True),  # began in the year: its period's start is unknown
+        (date(2025, 6, 30), "2023-05-01", "ssda903", True),  # not a return (as-at not 31 March)
+        (date(2025, 3, 31), "2023-05-01", "canonical", True),  # a case-management extract
     ],
 )
-def test_a_first_episode_begun_before_a_returns_year_need_not_be_s(as_at: date, start: str, flagged: bool) -> None:
+def test_a_first_episode_begun_before_a_returns_year_need_not_be_s(
+    as_at: date, start: str, form: str, flagged: bool
+) -> None:
     from pipelines.contracts import RuleContext, apply_rules, load_contract, type_table
 
     frame = pd.DataFrame([{
@@ -314,7 +317,7 @@ def test_a_first_episode_begun_before_a_returns_year_need_not_be_s(as_at: date, 
         "placement_area_code": "", "placement_distance_miles": "", "row_number": 2,
     }]).astype({"row_number": "int64"})
     typed = type_table(load_contract("episodes"), frame)
-    outcome = apply_rules(typed, RuleContext(as_at=as_at, tables={"episodes": typed}))
+    outcome = apply_rules(typed, RuleContext(as_at=as_at, tables={"episodes": typed}, source_formats={"episodes": form}))
     codes = set(outcome.failures["rule_code"])
     assert ("EPI_FIRST_NOT_S" in codes) is flagged
 
@@ -331,7 +334,7 @@ def test_stitched_annual_returns_are_not_restatements_of_every_earlier_quarter(f
             load_ingest(con, ingest_folder(folder, run_gx=False))
         latest = accepted_extracts(con)
         assert [pd.Timestamp(d).date() for d in latest["as_at"]] == [date(2019, 3, 31)]
-        quarter, quarters, _ = compute_and_record_kpis(con, latest, Quarter.parse("2018-19-Q4"), 8)
+        compute_and_record_kpis(con, latest, Quarter.parse("2018-19-Q4"), 8)
         snapshots = con.execute("SELECT DISTINCT as_at FROM audit.kpi_snapshots ORDER BY as_at").df()
         revised = revisions(con)
     assert len(snapshots) == 2  # 2018 (its quarters of 2017-18 are in the window) and 2019

@@ -93,12 +93,12 @@ def _previous_rec(frame: pd.DataFrame) -> pd.Series:
 
 
 def collection_year_start(table: TypedTable, context: RuleContext) -> float | None:
-    """1 April of the collection year when the episodes are an annual SSDA903 return: the
-    as-at date is a 31 March and no episode ended before that year began (a return holds only
+    """1 April of the collection year when the episodes are an annual SSDA903 return: in the
+    903 form, the as-at date is a 31 March and no episode ended before that year began (a return holds only
     the episodes open during its year; sql/staging/004_history_extracts.sql reads the same).
     In days since 1970, as ``_days``."""
     as_at = context.as_at
-    if (as_at.month, as_at.day) != (3, 31):
+    if context.source_formats.get("episodes") != "ssda903" or (as_at.month, as_at.day) != (3, 31):
         return None
     start = float((pd.Timestamp(as_at.year - 1, 4, 1) - pd.Timestamp("1970-01-01")).days)  # as _days
     return start if not (_days(table.values["episode_end"]) < start).any() else None

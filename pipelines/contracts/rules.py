@@ -45,6 +45,9 @@ class RuleContext:
     as_at: date
     tables: Mapping[str, TypedTable] = field(default_factory=dict)
     accepted_child_ids: pd.Index | None = None
+    # table -> 'ssda903' or 'canonical': the form its file came in (an annual 903 return
+    # reads some rules differently: cross_rules.collection_year_start).
+    source_formats: Mapping[str, str] = field(default_factory=dict)
 
 
 Check = Callable[[TypedTable, RuleContext], pd.Series]

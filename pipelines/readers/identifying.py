@@ -357,9 +357,35 @@ def header_kind(header: str) -> str | None:
 
 
 # ---------------------------------------------------------------- the decision per column
+# Necessary conditions of the detectors, tested on all distinct values at once in RE2
+# (pyarrow.compute: vectorised, linear time): a value passing none of them cannot hold
+# anything identifying, so most dates, codes, scores and ids never reach a Python predicate.
+# Each is implied by its detectors: an NHS number or phone number has 10 or more ASCII
+# digits; an e-mail has an "@"; a postcode has a letter then a digit, then later a digit
+# and two letters (or is GIR 0AA); an address and a name have a space or a comma
+# (``_SPACE`` is Python's \s, which reaches beyond ASCII, plus the comma).
+_SPACE = r"[\s\x{0B}\x{1C}-\x{1F}\x{85}\pZ,]"
+_POSTCODE_SHAPE = r"(?i)[a-z][0-9].*[0-9][a-z][a-z]|(?i)gir"
+_TEN_DIGITS = r"[0-9](?:[^0-9]*[0-9]){9}"
+
+
+def _prefilters(distinct: list[str]) -> dict[str, np.ndarray]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(distinct, type=pa.large_string())
+    return {
+        "digits": pc.match_substring_regex(values, _TEN_DIGITS).to_numpy(zero_copy_only=False),
+        "at": pc.match_substring(values, "@").to_numpy(zero_copy_only=False),
+        "postcode": pc.match_substring_regex(values, _POSTCODE_SHAPE).to_numpy(zero_copy_only=False),
+        "space": pc.match_substring_regex(values, _SPACE).to_numpy(zero_copy_only=False),
+    }
+
+
 class _Column:
     """One column's distinct non-blank values with their counts; each test runs once per
-    distinct value, and rows are looked up only for a finding."""
+    distinct value that passes its necessary condition (``_prefilters``), and rows are
+    looked up only for a finding."""
 
     def __init__(self, values: pd.Series) -> None:
         self.text = as_text(values)
@@ -367,9 +393,14 @@ class _Column:
         self.distinct: list[str] = counts.index.tolist()
         self.counts = dict(zip(self.distinct, counts.tolist(), strict=True))
         self.non_blank = int(counts.sum())
+        self._candidates: dict[str, list[str]] = {}
+        if self.distinct:
+            as_array = np.asarray(self.distinct, dtype=object)
+            self._candidates = {need: as_array[mask].tolist() for need, mask in _prefilters(self.distinct).items()}
 
-    def hits(self, predicate: Callable[[str], bool]) -> list[str]:
-        return distinct_flags(self.distinct, predicate)
+    def hits(self, predicate: Callable[[str], bool], needs: str | None = None) -> list[str]:
+        values = self.distinct if needs is None else self._candidates.get(needs, [])
+        return distinct_flags(values, predicate)
 
     def rows(self, hits: list[str]) -> int:
         return sum(self.counts[v] for v in hits)
@@ -400,20 +431,20 @@ def scan_column(header: str, values: pd.Series, *, in_contract: bool) -> list[Fi
     named = header_kind(header)
     findings: list[Finding] = []
 
-    nhs = column.hits(has_nhs_number)
+    nhs = column.hits(has_nhs_number, "digits")
     if nhs:  # one valid NHS number is one too many (EXTRACTS.md)
         findings.append(column.finding("nhs_number", nhs, by_header=named == "nhs_number"))
 
-    postcodes = column.hits(is_full_postcode)
+    postcodes = column.hits(is_full_postcode, "postcode")
     if postcodes:
         findings.append(column.finding("postcode", postcodes, by_header=False))
 
-    emails = column.hits(has_email)
+    emails = column.hits(has_email, "at")
     if emails:
         findings.append(column.finding("email", emails, by_header=False))
 
-    phones = column.hits(has_phone)
-    bare = column.hits(is_bare_phone)
+    phones = column.hits(has_phone, "digits")
+    bare = column.hits(is_bare_phone, "digits")
     if bare and (named == "phone" or column.whole_column(bare)):
         phones = phones + bare
     if phones:
@@ -423,18 +454,18 @@ def scan_column(header: str, values: pd.Series, *, in_contract: bool) -> list[Fi
     if named == "address":
         findings.append(column.finding("address", None, by_header=True))
     else:
-        addresses = column.hits(has_address)
+        addresses = column.hits(has_address, "space")
         if addresses:
             findings.append(column.finding("address", addresses, by_header=False))
 
     if named == "name":
         findings.append(column.finding("name", None, by_header=True))
     elif in_contract and _is_id_column(header):
-        names = column.hits(is_name_like)  # an id is a code: one name in it is a name
+        names = column.hits(is_name_like, "space")  # an id is a code: one name in it is a name
         if names:
             findings.append(column.finding("name", names, by_header=False))
     elif not in_contract:
-        names = column.hits(is_name_like)
+        names = column.hits(is_name_like, "space")
         if names and column.rows(names) >= NAME_SHARE * column.non_blank:
             findings.append(column.finding("name", names, by_header=False))
     return findings

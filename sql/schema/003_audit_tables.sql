@@ -13,6 +13,12 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
 CREATE TABLE IF NOT EXISTS audit.extracts (
     area_code VARCHAR, as_at DATE, status VARCHAR, message VARCHAR
 );
+-- The form each accepted table of an extract came in: 'ssda903' (903 column names, or the
+-- XML return) or 'canonical'. Annual SSDA903 returns are stitched into one history
+-- (sql/staging/004_history_extracts.sql); case-management extracts are not.
+CREATE TABLE IF NOT EXISTS audit.extract_tables (
+    area_code VARCHAR, as_at DATE, file VARCHAR, table_name VARCHAR, source_format VARCHAR
+);
 -- KPI results as published from each as-at extract (unsuppressed): one snapshot per area and
 -- as-at date, replaced when the same extract is rerun, so reruns are idempotent. The first
 -- snapshot of a figure is "as first published"; a later extract's figure for the same quarter

@@ -3,9 +3,11 @@
 --
 -- An SSDA903 return holds only the episodes open during its collection year (1 April to
 -- 31 March), so an area that sends its annual returns has its history spread over them.
--- An extract is *return-shaped* when its as-at date is a 31 March and none of its episodes
--- ended before 1 April of the year before (a case-management extract holding the whole
--- history has such episodes, and is never stitched: the latest replaces the earlier ones).
+-- An extract is *return-shaped* when its episodes came in the 903 form (903 column names or
+-- the XML return: audit.extract_tables), its as-at date is a 31 March and none of its
+-- episodes ended before 1 April of the year before. A case-management extract (canonical
+-- columns, or a history with older episodes) is never stitched: the latest replaces the
+-- earlier ones.
 --
 -- When the chosen extract (staging.extracts) is return-shaped, the area's earlier
 -- return-shaped extracts back to the most recent one that is not return-shaped join it:
@@ -19,13 +21,17 @@
 CREATE OR REPLACE TABLE staging.history_extracts AS
 WITH shapes AS (
     SELECT
-        area_code,
-        as_at,
-        strftime(as_at, '%m-%d') = '03-31'
-        AND coalesce(bool_and(episode_end IS NULL OR episode_end >= make_date(year(as_at) - 1, 4, 1)), TRUE)
-            AS return_shaped
-    FROM clean.episodes
-    GROUP BY area_code, as_at
+        e.area_code,
+        e.as_at,
+        strftime(e.as_at, '%m-%d') = '03-31'
+        AND bool_and(e.episode_end IS NULL OR e.episode_end >= make_date(year(e.as_at) - 1, 4, 1))
+        AND EXISTS (
+            SELECT 1 FROM audit.extract_tables AS t
+            WHERE t.area_code = e.area_code AND t.as_at = e.as_at
+              AND t.table_name = 'episodes' AND t.source_format = 'ssda903'
+        ) AS return_shaped
+    FROM clean.episodes AS e
+    GROUP BY e.area_code, e.as_at
 ),
 chosen AS (
     SELECT x.area_code, x.as_at, coalesce(s.return_shaped, FALSE) AS return_shaped
