@@ -339,3 +339,42 @@ def test_stitched_annual_returns_are_not_restatements_of_every_earlier_quarter(f
         revised = revisions(con)
     assert len(snapshots) == 2  # 2018 (its quarters of 2017-18 are in the window) and 2019
     assert revised.empty, revised[["quarter", "kpi_id", "breakdown", "first_value", "current_value"]].head(10)
+
+
+def test_whole_returns_of_two_projects_run_end_to_end(tmp_path: Path) -> None:
+    """`lac-health run` on three areas: the validator's return as CSV files with every side
+    table, its XML form, and LIIA's TT1 return (whose episodes belong to other children than
+    its header: refused for that, with the reason, while the other two areas publish)."""
+    import contextlib
+    import io
+
+    from pipelines.cli import main
+
+    root = tmp_path / "extracts"
+    _folder(root, "2018-03-31", FAKE, SIDE)
+    xml_area = root / "E08000026" / "2018-03-31"
+    xml_area.mkdir(parents=True)
+    shutil.copy(FIXTURES / "ssda903_xml" / "fake_903_excerpt.xml", xml_area / "return.xml")
+    liia = root / "E08000027" / "2025-03-31"
+    liia.mkdir(parents=True)
+    for path in sorted(LIIA.glob("SSDA903_2025_*.csv")):
+        shutil.copy(path, liia / path.name)
+    out = tmp_path / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        code = main(["run", "--extracts", str(root), "--out", str(out), "--audience", "internal",
+                     "--quarter", "2017-18-Q4"])
+    text = printed.getvalue()
+    assert "Traceback" not in text
+    summary = pd.read_csv(out / "validation_summary.csv", dtype=str, keep_default_na=False)
+    listed = summary[summary["status"] == "not used"]
+    assert set(listed[listed["area_code"] == AREA]["table"]) == {
+        "reviews", "missing", "oc3", "ad1", "placed_for_adoption", "previous_permanence", "sw_episodes", "dolo"}
+    assert set(listed[listed["area_code"] == "E08000026"]["file"]) == {"return.xml (reviews)"}
+    refused = summary[summary["status"] == "refused"]
+    assert set(refused["area_code"]) == {"E08000027"} and code == 1
+    kpis = pd.read_csv(out / "kpis.csv", dtype=str, keep_default_na=False)
+    q4 = kpis[(kpis["quarter"] == "2017-18-Q4") & (kpis["kpi_id"] == "OOA01") & (kpis["breakdown"] == "all")]
+    assert set(q4["area_code"]) == {AREA, "E08000026"}
+    assert (q4["symbol"] == "").all() and (q4["denominator"].astype(int) > 0).all()
+    assert (out / "report-2017-18-Q4.html").exists()
