@@ -65,6 +65,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.areas import all_areas
 from pipelines.readers.postcodes import is_full_postcode
@@ -369,41 +371,60 @@ _POSTCODE_SHAPE = r"(?i)[a-z][0-9].*[0-9][a-z][a-z]|(?i)gir"
 _TEN_DIGITS = r"[0-9](?:[^0-9]*[0-9]){9}"
 
 
-def _prefilters(distinct: list[str]) -> dict[str, np.ndarray]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    values = pa.array(distinct, type=pa.large_string())
+def _prefilters(distinct: list[str] | pa.Array) -> dict[str, np.ndarray]:
+    """For each necessary condition, which of ``distinct`` pass it (numpy booleans)."""
+    values = distinct if isinstance(distinct, (pa.Array, pa.ChunkedArray)) else pa.array(distinct, type=pa.large_string())
     return {
-        "digits": pc.match_substring_regex(values, _TEN_DIGITS).to_numpy(zero_copy_only=False),
-        "at": pc.match_substring(values, "@").to_numpy(zero_copy_only=False),
-        "postcode": pc.match_substring_regex(values, _POSTCODE_SHAPE).to_numpy(zero_copy_only=False),
-        "space": pc.match_substring_regex(values, _SPACE).to_numpy(zero_copy_only=False),
+        "digits": _as_numpy(pc.match_substring_regex(values, _TEN_DIGITS)),
+        "at": _as_numpy(pc.match_substring(values, "@")),
+        "postcode": _as_numpy(pc.match_substring_regex(values, _POSTCODE_SHAPE)),
+        "space": _as_numpy(pc.match_substring_regex(values, _SPACE)),
     }
 
 
+def _as_numpy(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """The column as Arrow text, whitespace trimmed, missing values as '' (``as_text``)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage.startswith("pyarrow"):
+        arrow = pa.chunked_array(pa.array(values.array))
+    else:
+        arrow = pa.chunked_array([pa.array(as_text(values).to_numpy(dtype=object), type=pa.large_string())])
+    arrow = arrow.cast(pa.large_string())
+    return pc.fill_null(pc.utf8_trim_whitespace(arrow), "")
+
+
 class _Column:
-    """One column's distinct non-blank values with their counts; each test runs once per
-    distinct value that passes its necessary condition (``_prefilters``), and rows are
-    looked up only for a finding."""
+    """One column's distinct non-blank values with their counts, all in Arrow; each test runs
+    once per distinct value that passes its necessary condition (``_prefilters``), and rows
+    are looked up only for a finding."""
 
     def __init__(self, values: pd.Series) -> None:
-        self.text = as_text(values)
-        counts = self.text[self.text != ""].value_counts(sort=False)
-        self.distinct: list[str] = counts.index.tolist()
-        self.counts = dict(zip(self.distinct, counts.tolist(), strict=True))
-        self.non_blank = int(counts.sum())
+        self.index = values.index
+        self.text = _arrow_text(values)
+        counted = pc.value_counts(self.text)
+        distinct, counts = counted.field("values"), counted.field("counts")
+        keep = pc.not_equal(distinct, "")
+        self._distinct = pc.filter(distinct, keep)
+        self._counts = pc.filter(counts, keep)
+        self.non_blank = int(pc.sum(self._counts).as_py() or 0)
         self._candidates: dict[str, list[str]] = {}
-        if self.distinct:
-            as_array = np.asarray(self.distinct, dtype=object)
-            self._candidates = {need: as_array[mask].tolist() for need, mask in _prefilters(self.distinct).items()}
+        if len(self._distinct):
+            self._candidates = {
+                need: pc.filter(self._distinct, pa.array(mask)).to_pylist()
+                for need, mask in _prefilters(self._distinct).items()
+            }
 
-    def hits(self, predicate: Callable[[str], bool], needs: str | None = None) -> list[str]:
-        values = self.distinct if needs is None else self._candidates.get(needs, [])
-        return distinct_flags(values, predicate)
+    def hits(self, predicate: Callable[[str], bool], needs: str) -> list[str]:
+        return distinct_flags(self._candidates.get(needs, []), predicate)
 
     def rows(self, hits: list[str]) -> int:
-        return sum(self.counts[v] for v in hits)
+        if not hits:
+            return 0
+        chosen = pc.is_in(self._distinct, value_set=pa.array(hits, type=pa.large_string()))
+        return int(pc.sum(pc.filter(self._counts, chosen)).as_py() or 0)
 
     def whole_column(self, hits: list[str]) -> bool:
         rows = self.rows(hits)
@@ -411,8 +432,11 @@ class _Column:
 
     def finding(self, kind: str, hits: list[str] | None, *, by_header: bool) -> Finding:
         """``hits`` None means every non-blank cell."""
-        mask = self.text != "" if hits is None else self.text.isin(hits)
-        first = mask.idxmax() if mask.any() else None
+        if hits is None:
+            mask = _as_numpy(pc.not_equal(self.text, ""))
+        else:
+            mask = _as_numpy(pc.is_in(self.text, value_set=pa.array(hits, type=pa.large_string())))
+        first = self.index[int(mask.argmax())] if mask.any() else None
         first_row = int(first) if isinstance(first, (int, np.integer)) else None
         return Finding(kind=kind, rows=int(mask.sum()), first_row=first_row, by_header=by_header)
 
