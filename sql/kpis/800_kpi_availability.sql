@@ -36,30 +36,21 @@ SELECT * FROM (VALUES
     ('CAM04', 'camhs_referrals', 'qe'),
     ('CAM05', 'camhs_referrals', 'qs'),
     ('SDQ01', 'sdq', 'year'),
-    ('SDQ02', 'sdq', 'year'),
-    -- every KPI reads episodes, from the same first date (OOA01–02: snapshots at qe)
-    ('IHA01', 'episodes', 'qs'),
-    ('IHA02', 'episodes', 'qs'),
-    ('IHA03', 'episodes', 'qs'),
-    ('IHA04', 'episodes', 'qe'),
-    ('RHA01', 'episodes', 'qs'),
-    ('RHA02', 'episodes', 'qe'),
-    ('HA01', 'episodes', 'year'),
-    ('GP01', 'episodes', 'qe'),
-    ('GP02', 'episodes', 'qe'),
-    ('CAM01', 'episodes', 'qs'),
-    ('CAM02', 'episodes', 'qs'),
-    ('CAM03', 'episodes', 'qs'),
-    ('CAM04', 'episodes', 'qe'),
-    ('CAM05', 'episodes', 'qs'),
-    ('SDQ01', 'episodes', 'year'),
-    ('SDQ02', 'episodes', 'year'),
-    ('OOA01', 'episodes', 'qe'),
-    ('OOA02', 'episodes', 'qe')
+    ('SDQ02', 'sdq', 'year')
 ) AS k(kpi_id, table_name, looks_from);
 
 CREATE OR REPLACE TABLE staging.kpi_availability AS
-WITH needs AS (
+WITH inputs AS (
+    SELECT kpi_id, table_name, looks_from FROM staging.kpi_inputs
+    UNION ALL
+    -- every KPI reads episodes too, from the first date of its other input (a KPI reading
+    -- episodes alone, OOA01–02, looks at qe)
+    SELECT c.kpi_id, 'episodes', coalesce(min(i.looks_from), 'qe')
+    FROM staging.kpi_catalogue AS c
+    LEFT JOIN staging.kpi_inputs AS i USING (kpi_id)
+    GROUP BY c.kpi_id
+),
+needs AS (
     SELECT
         c.area_code, q.quarter_id AS quarter, k.kpi_id, c.label, c.supplied, c.coverage_start,
         CASE k.looks_from
@@ -67,7 +58,7 @@ WITH needs AS (
             WHEN 'qe' THEN q.qe
             WHEN 'year' THEN staging.add_months(q.qe, -12) + 1
         END AS first_date
-    FROM staging.kpi_inputs AS k
+    FROM inputs AS k
     JOIN staging.table_coverage AS c ON c.table_name = k.table_name
     CROSS JOIN staging.quarters AS q
 ),
