@@ -65,6 +65,29 @@ def test_a_whole_return_folder_is_accepted_and_its_side_tables_listed(tmp_path: 
         assert "reviews.csv" in set(stored)  # listed in the validation outputs, as a file
 
 
+def test_the_validation_report_says_not_used_not_accepted(tmp_path: Path) -> None:
+    from reports.validation import render_validation_html
+
+    folder = _folder(tmp_path, "2018-03-31", FAKE, SIDE)
+    (folder / "README.txt").write_text("notes for the analyst")
+    html = render_validation_html(ingest_folder(folder, run_gx=False))
+    rows = {cells[0]: cells for cells in _table_rows(html)}
+    assert "not used" in rows["reviews.csv"][5] and "accepted" not in rows["reviews.csv"][5]
+    assert "not stored" in rows["uasc.csv"][5]
+    assert "not read" in rows["README.txt"][5]
+    assert "accepted" in rows["header.csv"][5]
+
+
+def _table_rows(html: str) -> list[list[str]]:
+    import re
+
+    body = html.split('id="files"', 1)[-1] if 'id="files"' in html else html
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)]
+             for r in rows]
+    return [c for c in cells if len(c) >= 7]
+
+
 def test_side_tables_are_never_children_whatever_their_names(tmp_path: Path) -> None:
     """uasc (CHILD, SEX, DOB, DUC) fits children's required columns; named children.csv it is
     still the uasc table, and the real header still reads as children."""
