@@ -67,7 +67,7 @@ FINDING_COLUMNS = [*QUARANTINE_COLUMNS[:-1], "severity", "message"]
 SUMMARY_COLUMNS = [
     "area_code", "as_at", "file", "table", "rows_in", "rows_accepted", "rows_quarantined", "status", "message",
 ]
-TABLES_COLUMNS = ["area_code", "as_at", "file", "table_name", "source_format"]
+TABLES_COLUMNS = ["area_code", "as_at", "file", "table_name", "source_format", "columns_not_supplied"]
 COMPLETENESS_COLUMNS = ["area_code", "as_at", "table", "field", "population", "rows", "complete", "share"]
 IHA_LATE_WORKING_DAYS = 20
 
@@ -373,6 +373,7 @@ class _File:
     notes: list[str] = field(default_factory=list)
     pooled_by: pd.Series | None = None  # a pooled file's LA column (pipelines/pooled.py)
     source_format: str = "canonical"  # 'ssda903' when read by 903 names (or from the XML return)
+    missing_columns: list[str] = field(default_factory=list)  # optional columns the file lacked
 
     @property
     def name(self) -> str:
@@ -415,6 +416,7 @@ def _read(path: Path) -> list[_File | _SideTable]:
             shown=read.shown_name,
             pooled_by=read.pooled_by,
             source_format=read.source_format,
+            missing_columns=list(read.missing_columns),
         ))
     return items
 
@@ -631,7 +633,8 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
         typed={table: typed[table] for table in sorted(typed, key=TABLES.index)},
         completeness=_completeness(typed, files, usable, area_code, as_at),
         tables=pd.DataFrame(
-            [[area_code, as_at, files[n].name, files[n].table, files[n].source_format]
+            [[area_code, as_at, files[n].name, files[n].table, files[n].source_format,
+              ",".join(files[n].missing_columns)]
              for n in usable if n not in refused_numbers],
             columns=TABLES_COLUMNS,
         ),

@@ -130,12 +130,23 @@ def _csv_from_xml(xml: Path, folder: Path) -> None:
             writer.writerows(grid.rows)
 
 
-def _kpis(folder: Path, quarters: list[Quarter]) -> pd.DataFrame:
+def _kpis(folder: Path, quarters: list[Quarter], with_counts: bool = False):
+    """The KPI results of one folder; with ``with_counts``, also the children looked after at
+    each quarter's end (the OOA cohort, counted from the facts: a 903 return has no placement
+    area codes, so OOA01 itself is `x`)."""
     result = ingest_folder(folder, run_gx=False)
     assert not result.refused, result.messages
     with connect() as con:
         load_ingest(con, result)
-        return compute_kpis(con, quarters)
+        kpis = compute_kpis(con, quarters)
+        return (kpis, _in_care(con)) if with_counts else kpis
+
+
+def _in_care(con) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT quarter, count(*) FROM staging.kpi_facts_ooa WHERE kpi_id = 'OOA01' GROUP BY quarter"
+    ).fetchall()
+    return dict(rows)
 
 
 def test_the_xml_form_of_a_return_gives_the_figures_of_its_csv_form(tmp_path: Path) -> None:
@@ -145,11 +156,10 @@ def test_the_xml_form_of_a_return_gives_the_figures_of_its_csv_form(tmp_path: Pa
     as_csv.mkdir(parents=True)
     _csv_from_xml(xml, as_csv)
     quarters = [Quarter.parse(q) for q in ("2016-17-Q4", "2017-18-Q1", "2017-18-Q4")]
-    from_xml, from_csv = _kpis(as_xml, quarters), _kpis(as_csv, quarters)
+    (from_xml, in_care_xml), (from_csv, in_care_csv) = _kpis(as_xml, quarters, True), _kpis(as_csv, quarters, True)
     assert len(from_xml) > 0
     pd.testing.assert_frame_equal(from_xml, from_csv)
-    looked_after = from_xml[(from_xml["kpi_id"] == "OOA01") & (from_xml["breakdown"] == "all")]
-    assert looked_after["denominator"].sum() > 0
+    assert in_care_xml == in_care_csv and sum(in_care_xml.values()) > 0
 
 
 # --- several annual returns form one history ------------------------------------------------
@@ -179,11 +189,6 @@ def _annual_returns(root: Path, years: range, leave_out: frozenset[str] = frozen
         header[header["CHILD"].isin(cut["CHILD"])].to_csv(folder / "header.csv", index=False)
 
 
-def _looked_after(kpis: pd.DataFrame, quarter: str) -> int:
-    row = kpis[(kpis["quarter"] == quarter) & (kpis["kpi_id"] == "OOA01") & (kpis["breakdown"] == "all")]
-    return int(row["denominator"].iloc[0])
-
-
 @pytest.fixture(scope="module")
 def five_returns(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Five returns of one consistent history. The validator's fake data is meant to break
@@ -209,14 +214,14 @@ def test_five_annual_returns_give_each_years_own_looked_after_count(five_returns
     with connect() as con:
         for result in results:
             load_ingest(con, result)
-        stitched = compute_kpis(con, quarters)  # the latest return, 2019-03-31, stitched
+        compute_kpis(con, quarters)  # the latest return, 2019-03-31, stitched
+        stitched = _in_care(con)
         chain = con.execute("SELECT as_at, keep_ended_before FROM staging.history_extracts ORDER BY as_at").df()
     assert len(chain) == 5 and chain["keep_ended_before"].isna().sum() == 1
     for quarter, own_year in (("2015-16-Q3", 2016), ("2016-17-Q3", 2017), ("2017-18-Q2", 2018)):
-        alone = _kpis(five_returns / AREA / f"{own_year}-03-31", [Quarter.parse(quarter)])
-        expected = _looked_after(alone, quarter)
-        assert expected > 0
-        assert _looked_after(stitched, quarter) == expected, quarter
+        _, alone = _kpis(five_returns / AREA / f"{own_year}-03-31", [Quarter.parse(quarter)], True)
+        assert alone[quarter] > 0
+        assert stitched[quarter] == alone[quarter], quarter
 
 
 def test_a_whole_history_extract_is_not_stitched(five_returns: Path, tmp_path: Path) -> None:
@@ -243,10 +248,13 @@ def test_a_stitched_history_covers_only_its_returns_collection_years(five_return
             load_ingest(con, ingest_folder(folder, run_gx=False))
         kpis = compute_kpis(con, [Quarter.parse("2013-14-Q4"), Quarter.parse("2014-15-Q4")])
     ooa = kpis[(kpis["kpi_id"] == "OOA01") & (kpis["breakdown"] == "all")].set_index("quarter")
-    assert ooa.loc["2013-14-Q4", "reason"] == "care episodes (annual SSDA903 returns) recorded from 2014-04-01 only"
+    assert ooa.loc["2013-14-Q4", "reason"] == (
+        "care episodes (annual SSDA903 returns) recorded from 2014-04-01 only; no placement area codes supplied")
     assert pd.isna(ooa.loc["2013-14-Q4", "denominator"])
-    assert ooa.loc["2014-15-Q4", "reason"] is None
-    assert ooa.loc["2014-15-Q4", "denominator"] > 0
+    # From the first return's year on, only the column the 903 return lacks is missing.
+    assert ooa.loc["2014-15-Q4", "reason"] == "no placement area codes supplied"
+    distance = kpis[(kpis["kpi_id"] == "OOA02") & (kpis["breakdown"] == "all")].set_index("quarter")
+    assert distance.loc["2014-15-Q4", "reason"] == "no placement distances supplied"
 
 
 # --- pooled regional files -----------------------------------------------------------------
@@ -396,8 +404,11 @@ def test_whole_returns_of_two_projects_run_end_to_end(tmp_path: Path) -> None:
     assert set(listed[listed["area_code"] == "E08000026"]["file"]) == {"return.xml (reviews)"}
     refused = summary[summary["status"] == "refused"]
     assert set(refused["area_code"]) == {"E08000027"} and code == 1
+    # the validator's CSV return and its XML form both publish their figures
     kpis = pd.read_csv(out / "kpis.csv", dtype=str, keep_default_na=False)
     q4 = kpis[(kpis["quarter"] == "2017-18-Q4") & (kpis["kpi_id"] == "OOA01") & (kpis["breakdown"] == "all")]
     assert set(q4["area_code"]) == {AREA, "E08000026"}
-    assert (q4["symbol"] == "").all() and (q4["denominator"].astype(int) > 0).all()
+    # A 903 return carries no placement area code: x with the reason, never a measured 0%.
+    assert (q4["symbol"] == "x").all() and (q4["reason"] == "no placement area codes supplied").all()
+    assert (q4["numerator"] == "").all()
     assert (out / "report-2017-18-Q4.html").exists()

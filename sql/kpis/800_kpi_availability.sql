@@ -49,6 +49,12 @@ WITH inputs AS (
     FROM staging.kpi_catalogue AS c
     LEFT JOIN staging.kpi_inputs AS i USING (kpi_id)
     GROUP BY c.kpi_id
+    UNION ALL
+    -- the optional episode columns the placement KPIs read (005_table_coverage.sql)
+    SELECT * FROM (VALUES
+        ('OOA01', 'episodes.placement_area_code', 'qe'),
+        ('OOA02', 'episodes.placement_distance_miles', 'qe')
+    ) AS f(kpi_id, table_name, looks_from)
 ),
 needs AS (
     SELECT

@@ -13,11 +13,13 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
 CREATE TABLE IF NOT EXISTS audit.extracts (
     area_code VARCHAR, as_at DATE, status VARCHAR, message VARCHAR
 );
--- The form each accepted table of an extract came in: 'ssda903' (903 column names, or the
--- XML return) or 'canonical'. Annual SSDA903 returns are stitched into one history
--- (sql/staging/004_history_extracts.sql); case-management extracts are not.
+-- Each accepted table of an extract: the form it came in, 'ssda903' (903 column names, or
+-- the XML return) or 'canonical' (annual SSDA903 returns are stitched into one history:
+-- sql/staging/004_history_extracts.sql), and the optional columns its file did not have
+-- (comma-separated; a KPI that reads one is not available: 005_table_coverage.sql).
 CREATE TABLE IF NOT EXISTS audit.extract_tables (
-    area_code VARCHAR, as_at DATE, file VARCHAR, table_name VARCHAR, source_format VARCHAR
+    area_code VARCHAR, as_at DATE, file VARCHAR, table_name VARCHAR, source_format VARCHAR,
+    columns_not_supplied VARCHAR
 );
 -- KPI results as published from each as-at extract (unsuppressed): one snapshot per area and
 -- as-at date, replaced when the same extract is rerun, so reruns are idempotent. The first

@@ -78,4 +78,24 @@ LEFT JOIN (
     FROM staging.history_extracts
     WHERE return_shaped
     GROUP BY area_code
-) AS r ON r.area_code = x.area_code;
+) AS r ON r.area_code = x.area_code
+UNION ALL
+-- The optional episode columns a KPI reads: not supplied when the chosen extract's episodes
+-- file did not have the column at all (the SSDA903 return has neither: it carries the
+-- placement postcode, cut to its district, not the placement's area code or distance).
+-- A column present but blank in some rows is supplied: its blanks are "not known".
+SELECT
+    x.area_code,
+    x.as_at,
+    f.field,
+    f.label,
+    NOT coalesce(list_contains(string_split(t.columns_not_supplied, ','), f.column_name), FALSE),
+    NULL,
+    NULL
+FROM staging.extracts AS x
+CROSS JOIN (VALUES
+    ('episodes.placement_area_code', 'placement_area_code', 'placement area codes'),
+    ('episodes.placement_distance_miles', 'placement_distance_miles', 'placement distances')
+) AS f(field, column_name, label)
+LEFT JOIN audit.extract_tables AS t
+  ON t.area_code = x.area_code AND t.as_at = x.as_at AND t.table_name = 'episodes';
