@@ -139,3 +139,123 @@ def annual_cohort_check(
     frame["as_at"] = pd.to_datetime(frame["as_at"]).dt.date
     frame["year"] = frame["year"].astype("int64")
     return frame[CHECK_COLUMNS].sort_values(["area_code", "as_at"], ignore_index=True)
+
+
+# --- published form: the board or internal table, beside DfE's figures ------------------------
+
+ANNUAL_COLUMNS = [
+    "area_code", "area_name", "year", "measure", "label", "unit", "polarity", "numerator", "denominator",
+    "value", "suppressed", "symbol", "published_year", "dfe_area", "england", "region", "region_name",
+]  # fmt: skip
+# The six OC2 measures the board reads at Q4 (issue 12 item 7), in page order; the workbook
+# and `lac-health annual` have every measure of ``pipelines.published.HEALTH_MEASURES``.
+BOARD_MEASURES = (
+    "annual_health_assessment", "immunisations", "dental_check", "development_assessment",
+    "sdq_received", "substance_misuse",
+)  # fmt: skip
+# Shares of one denominator that sum to it: with two shown, the third is 100 minus them, so
+# one suppressed share of the family takes the next smallest with it (KPIS.md secondary rule).
+SUMMING_FAMILIES = (("sdq_normal", "sdq_borderline", "sdq_concern"),)
+
+
+def _small(value: object) -> bool:
+    return value is not None and not pd.isna(value) and 1 <= int(value) <= 5
+
+
+def _suppress(frame: pd.DataFrame) -> pd.Series:
+    """Which rows the board may not show: DfE's rule (a count, numerator or denominator of 1
+    to 5 is ``c``; the SDQ average's numerator is a sum of scores, not children, so only its
+    denominator counts), then the secondary rule within each summing family."""
+    hidden = pd.Series(
+        [
+            _small(n) if unit == "count" else (_small(d) or (unit == "%" and _small(n)))
+            for unit, n, d in zip(frame["unit"], frame["numerator"], frame["denominator"], strict=True)
+        ],
+        index=frame.index,
+    )
+    for area, rows in frame.groupby("area_code"):
+        for family in SUMMING_FAMILIES:
+            cells = rows[rows["measure"].isin(family)]
+            if int(hidden[cells.index].sum()) == 1:
+                shown = cells[~hidden[cells.index]]
+                if len(shown):
+                    hidden[shown["numerator"].astype(float).idxmin()] = True
+    return hidden
+
+
+def _comparators(published: pd.DataFrame | None, measure: str, year: int, area_code: str) -> dict[str, object]:
+    """DfE's own figure for the area, England's and the region's, from the latest published
+    year up to ``year`` (DfE publishes each year's figures the following autumn)."""
+    from pipelines.published import benchmark_for
+
+    empty = {"published_year": pd.NA, "dfe_area": None, "england": None, "region": None, "region_name": None}
+    if published is None or published.empty:
+        return empty
+    years = published.loc[(published["measure"] == measure) & (published["year"] <= year), "year"]
+    if years.empty:
+        return empty
+    found = benchmark_for(published, measure, int(years.max()), area_code)
+
+    def value(figure: dict | None) -> float | None:
+        if figure is None or figure["symbol"]:
+            return None
+        return figure["value"]
+
+    region = found["region"]
+    return {
+        "published_year": int(found["year"]),
+        "dfe_area": value(found["area"]),
+        "england": value(found["england"]),
+        "region": value(region),
+        "region_name": None if region is None else region["name"],
+    }
+
+
+def publishable_annual(measures: pd.DataFrame, audience: str, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``compute_annual_measures`` rows as published: names, units, DfE's comparators and,
+    for the board audience, disclosure control (``symbol`` c, figures blank; z for a share
+    of no one). Columns ``ANNUAL_COLUMNS``; internal shows every figure."""
+    from pipelines.areas import area_name
+    from pipelines.published import MEASURES
+
+    frame = measures.copy()
+    frame["area_name"] = frame["area_code"].map(area_name)
+    frame["label"] = frame["measure"].map(lambda m: MEASURES[m].characteristic)
+    frame["unit"] = frame["measure"].map(lambda m: MEASURES[m].unit)
+    frame["polarity"] = frame["measure"].map(lambda m: MEASURES[m].polarity)
+    frame["value"] = frame["value"].astype("Float64").round(3)
+    frame["suppressed"] = _suppress(frame) if audience == "board" and len(frame) else False
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    for column in ("numerator", "denominator", "value"):
+        frame[column] = frame[column].mask(frame["suppressed"])
+    frame["symbol"] = [
+        "c" if hidden else ("z" if pd.isna(value) else "")
+        for hidden, value in zip(frame["suppressed"], frame["value"], strict=True)
+    ]
+    comparators = [
+        _comparators(published, m, int(y), a)
+        for m, y, a in zip(frame["measure"], frame["year"], frame["area_code"], strict=True)
+    ]
+    extra = pd.DataFrame(comparators, index=frame.index, columns=ANNUAL_COLUMNS[-5:])
+    frame = pd.concat([frame.drop(columns=[c for c in extra.columns if c in frame]), extra], axis=1)
+    frame["published_year"] = frame["published_year"].astype("Int64")
+    for column in ("dfe_area", "england", "region"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Float64").round(3)
+    return frame[ANNUAL_COLUMNS].reset_index(drop=True)
+
+
+def latest_oc2_year(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The latest 31 March with OC2 rows in an accepted extract, or None."""
+    days = con.execute(
+        "SELECT DISTINCT o.as_at FROM clean.oc2 AS o JOIN audit.extracts AS x "
+        "ON x.area_code = o.area_code AND x.as_at = o.as_at WHERE x.status = 'accepted'"
+    ).fetchall()
+    ends = [oc2_year_end(pd.Timestamp(day).date()) for (day,) in days]
+    return max(ends) if ends else None
+
+
+def all_accepted_extracts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every accepted (area_code, as_at): an earlier extract may hold the OC2 of an earlier year."""
+    return con.execute(
+        "SELECT DISTINCT area_code, as_at FROM audit.extracts WHERE status = 'accepted' ORDER BY ALL"
+    ).df()
