@@ -15,6 +15,7 @@ disagree on (sql/annual/040_cohort_check.sql). The SQL is in sql/annual/, run in
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -173,7 +174,7 @@ def _suppress(frame: pd.DataFrame) -> pd.Series:
         ],
         index=frame.index,
     )
-    for area, rows in frame.groupby("area_code"):
+    for _, rows in frame.groupby("area_code"):
         for family in SUMMING_FAMILIES:
             cells = rows[rows["measure"].isin(family)]
             if int(hidden[cells.index].sum()) == 1:
@@ -259,3 +260,80 @@ def all_accepted_extracts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT DISTINCT area_code, as_at FROM audit.extracts WHERE status = 'accepted' ORDER BY ALL"
     ).df()
+
+
+def year_id(year_end: date) -> str:
+    """The collection year of a 31 March as SSDA903 names it: 2025-03-31 -> "2024-25"."""
+    return f"{year_end.year - 1}-{year_end.year % 100:02d}"
+
+
+def parse_year(text: str) -> date:
+    """"2024-25" (the collection year, as quarter ids name it) -> its 31 March, 2025-03-31."""
+    parts = text.strip().split("-")
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and len(parts[0]) == 4 and len(parts[1]) == 2:
+        first = int(parts[0])
+        if (first + 1) % 100 == int(parts[1]):
+            return date(first + 1, 3, 31)
+    raise ValueError(f"expected a collection year such as 2024-25, not '{text}'")
+
+
+def annual_outputs(
+    con: duckdb.DuckDBPyConnection, year_end: date, audience: str, published: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the published annual measures of every area with an OC2 return for ``year_end``, the
+    cohort check of every accepted extract), from the warehouse's accepted extracts."""
+    extracts = all_accepted_extracts(con)
+    measures = compute_annual_measures(con, year_end, extracts)
+    return publishable_annual(measures, audience, published), annual_cohort_check(con, year_end, extracts)
+
+
+def write_annual_files(annual: pd.DataFrame, check: pd.DataFrame, out_dir: Path, year_end: date) -> list[Path]:
+    """``annual-<year>.csv`` (the measures) and ``annual-cohort-check-<year>.csv``, atomically."""
+    from pipelines.atomic import write_atomic
+    from pipelines.safe_text import csv_safe_frame
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, frame in ((f"annual-{year_id(year_end)}.csv", annual),
+                        (f"annual-cohort-check-{year_id(year_end)}.csv", check)):
+        text = csv_safe_frame(frame)
+        files.append(write_atomic(out_dir / name, lambda path, t=text: t.to_csv(path, index=False)))
+    return files
+
+
+def annual_for_report(con: duckdb.DuckDBPyConnection, report_end: date, audience: str,
+                      published: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """The annual measures the board report and workbook show: at a Q4 report quarter (31
+    March) those of that year; None at other quarters or when no area sent an OC2 return."""
+    if (report_end.month, report_end.day) != (3, 31):
+        return None
+    annual, _ = annual_outputs(con, report_end, audience, published)
+    return annual if len(annual) else None
+
+
+def format_annual(annual: pd.DataFrame) -> str:
+    """The measures as a plain-text table for the terminal: one line per area and measure."""
+    if annual.empty:
+        return "No area sent an OC2 return for this year."
+
+    def shown(value: object, unit: str, symbol: str = "") -> str:
+        if symbol:
+            return symbol
+        if value is None or pd.isna(value):
+            return ""
+        return f"{value:.1f}%" if unit == "%" else (f"{value:.1f}" if unit == "score" else f"{value:,.0f}")
+
+    rows = [
+        {
+            "area": row.area_name or row.area_code,
+            "measure": row.label,
+            "value": shown(row.value, row.unit, row.symbol),
+            "DfE year": "" if pd.isna(row.published_year) else str(row.published_year),
+            "DfE: area": shown(row.dfe_area, row.unit),
+            "England": shown(row.england, row.unit),
+            "region": shown(row.region, row.unit),
+        }
+        for row in annual.itertuples()
+    ]
+    return pd.DataFrame(rows).to_string(index=False)

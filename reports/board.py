@@ -35,6 +35,7 @@ from reports.formatting import (
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
+    fixed,
     format_interval,
     format_number,
     format_signed,
@@ -42,6 +43,7 @@ from reports.formatting import (
     format_value,
     number_or_none,
     period_label,
+    source_note,
 )
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
@@ -288,6 +290,51 @@ def _benchmarks(data: ReportData, figures: PublishedFigures) -> list[dict[str, A
     return rows
 
 
+def _annual_text(value: Any, unit: str, symbol: str = "") -> str:
+    if symbol:
+        return symbol
+    number = number_or_none(value)
+    if number is None:
+        return NOT_AVAILABLE
+    return fixed(number) if unit == "score" else format_number(number, unit)
+
+
+def _annual(data: ReportData) -> dict[str, Any] | None:
+    """At Q4: the home area's OC2 measures of the year beside DfE's published figures
+    (issue 12 item 7), or None when the quarter is not a Q4 or the area sent no OC2 return."""
+    from pipelines.annual import BOARD_MEASURES, year_id
+
+    annual = data.annual
+    if annual is None or (data.quarter.end.month, data.quarter.end.day) != (3, 31):
+        return None
+    rows = annual[(annual["area_code"] == data.home_area) & annual["measure"].isin(BOARD_MEASURES)]
+    if rows.empty:
+        return None
+    order = {m: i for i, m in enumerate(BOARD_MEASURES)}
+    rows = rows.assign(_o=rows["measure"].map(order)).sort_values("_o")
+    cohorts = annual[(annual["area_code"] == data.home_area) & annual["measure"].isin(
+        ["cohort_all_ages", "cohort_0_4", "cohort_5_16"])].set_index("measure")
+    years = sorted({int(y) for y in rows["published_year"].dropna()})
+    first = rows.iloc[0]
+    return {
+        "year": year_id(data.quarter.end),
+        "year_end": _long_date(data.quarter.end),
+        "published_year": years[-1] if years else None,
+        "region_name": first["region_name"] if isinstance(first["region_name"], str) else "Region",
+        "cohort": {m: _annual_text(r["value"], "count", r["symbol"]) for m, r in cohorts.iterrows()},
+        "rows": [
+            {
+                "label": str(r["label"]),
+                "home": _annual_text(r["value"], str(r["unit"]), str(r["symbol"])),
+                "dfe_area": _annual_text(r["dfe_area"], str(r["unit"])),
+                "england": _annual_text(r["england"], str(r["unit"])),
+                "region": _annual_text(r["region"], str(r["unit"])),
+            }
+            for _, r in rows.iterrows()
+        ],
+    }
+
+
 # A restatement smaller than this is not material to the board (the workbook has them all).
 MATERIAL_CHANGE = {"%": 1.0, "days": 1.0, "count": 1.0}
 BREAKDOWN_WORDS = {
@@ -371,6 +418,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
     delay_quarters = [data.quarter.shift(-offset) for offset in range(DELAY_QUARTERS - 1, -1, -1)]
     benchmarks = _benchmarks(data, figures)
     revisions = _revisions(data, figures)
+    annual = _annual(data)
 
     sections = [
         Section("summary", "At a glance"),
@@ -381,6 +429,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         Section("delays", "Why initial health assessments are late"),
         Section("quality", "Data quality"),
     ]
+    if annual:
+        sections.append(Section("annual", "Annual health outcomes (OC2)"))
     if benchmarks:
         sections.append(Section("benchmarks", "Benchmarks"))
     if revisions:
@@ -432,6 +482,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "files": _files(data),
         "not_available": _not_available(data),
         "benchmarks": benchmarks,
+        "annual": annual,
+        "source_note": source_note,
         "revisions": revisions,
         "definitions": _definitions(data, figures),
         "symbols": [(symbol, SYMBOL_MEANINGS[symbol])

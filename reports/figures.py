@@ -27,6 +27,7 @@ class Figure:
     symbol: str | None
     as_at: Any = None
     reason: str | None = None  # why the figure is not available (x), e.g. "no CAMHS referrals supplied"
+    source: str | None = None  # where a shown figure comes from when not the records, e.g. "SSDA903 OC2 return"
 
     @property
     def shown(self) -> bool:
@@ -63,6 +64,7 @@ def figure_from_row(row: Any) -> Figure:
         symbol=symbol,
         as_at=get("as_at"),
         reason=reason_for(row),
+        source=get("source") if isinstance(get("source"), str) and get("source") else None,
     )
 
 
