@@ -29,7 +29,7 @@ from reports.charts import (
     trend_chart,
 )
 from reports.data import ReportData
-from reports.figures import PublishedFigures
+from reports.figures import PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -218,19 +218,8 @@ def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str,
 def _not_available(data: ReportData) -> list[dict[str, str]]:
     """The KPIs of the report quarter that are x for want of data, by area and reason, so the
     data-quality section names each table not supplied (KPIS.md "Data coverage")."""
-    kpis = data.kpis
-    if "reason" not in kpis.columns:
-        return []
-    rows = kpis[(kpis["quarter"] == data.quarter.id) & (kpis["breakdown"] == "all")
-                & kpis["area_code"].isin(data.areas)]
-    rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
-    order = {code: index for index, code in enumerate(data.areas)}
-    result = []
-    for (code, reason), group in sorted(rows.groupby(["area_code", "reason"]),
-                                        key=lambda item: (order[item[0][0]], item[0][1])):
-        result.append({"area": data.area_name(code), "reason": str(reason),
-                       "kpis": ", ".join(sorted(group["kpi_id"].astype(str)))})
-    return result
+    return [{"area": data.area_name(code), "reason": reason, "kpis": ", ".join(ids)}
+            for code, reason, ids in not_available_rows(data.kpis, data.quarter.id, data.areas)]
 
 
 def _files(data: ReportData) -> list[dict[str, str]]:

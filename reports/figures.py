@@ -87,3 +87,24 @@ class PublishedFigures:
 
     def has(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> bool:
         return (area, quarter, kpi_id, breakdown) in self._rows
+
+
+def not_available_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(area code, reason, KPI ids) for each area and reason of the quarter's `x` figures, areas
+    in the order given, so each output's data-quality note names every table not supplied
+    (KPIS.md "Data coverage"). KPI ids in catalogue order."""
+    from pipelines.kpi_catalogue import KPIS
+
+    if "reason" not in kpis.columns:
+        return []
+    rows = kpis[(kpis["quarter"].astype(str) == quarter_id) & (kpis["breakdown"] == "all")
+                & kpis["area_code"].isin(areas)]
+    rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
+    area_order = {code: index for index, code in enumerate(areas)}
+    kpi_order = {definition.id: index for index, definition in enumerate(KPIS)}
+    result = []
+    for (code, reason), group in sorted(rows.groupby(["area_code", "reason"]),
+                                        key=lambda item: (area_order[item[0][0]], item[0][1])):
+        ids = sorted(group["kpi_id"].astype(str), key=lambda k: (kpi_order.get(k, len(kpi_order)), k))
+        result.append((str(code), str(reason), ids))
+    return result

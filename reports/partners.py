@@ -72,6 +72,7 @@ from reports.charts import (
     plot_text,
     value_axis_title,
 )
+from reports.figures import not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -309,6 +310,8 @@ class PartnerReport:
     benchmarks: list[BenchmarkRow]
     benchmark_note: str
     run_metadata: dict[str, str] = field(default_factory=dict)
+    # (area name, reason, KPI ids) of the quarter's figures that are x for want of data.
+    not_available: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     @property
     def areas_with_data(self) -> list[PartnerArea]:
@@ -632,6 +635,8 @@ def prepare_partner_report(
         benchmarks=benchmarks,
         benchmark_note=benchmark_note,
         run_metadata={str(k): str(v) for k, v in (run_metadata or {}).items()},
+        not_available=[(names[code], reason, ids)
+                       for code, reason, ids in not_available_rows(kpis, period.id, members)],
     )
 
 

@@ -45,7 +45,7 @@ from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
-from reports.figures import Figure, PublishedFigures
+from reports.figures import Figure, PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -518,18 +518,12 @@ def _not_available(ws: Worksheet, data: ReportData) -> None:
     columns = [("Area code", 11), ("Area name", 22), ("Quarter", 11), ("Reason", 50), ("KPIs", 50),
                ("Number of KPIs", 15)]
     write_header(ws, columns)
-    kpis = data.kpis
-    rows = kpis[(kpis["breakdown"] == "all") & kpis["area_code"].isin(data.areas)]
-    if "reason" in rows.columns:
-        rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
-    else:
-        rows = rows.iloc[0:0]
-    area_order = {code: index for index, code in enumerate(data.areas)}
-    kpi_order = {definition.id: index for index, definition in enumerate(KPIS)}
     row = FIRST_DATA_ROW
-    grouped = rows.groupby(["area_code", "quarter", "reason"], sort=False)
-    for (code, quarter, reason), group in sorted(grouped, key=lambda g: (area_order[g[0][0]], g[0][1], g[0][2])):
-        ids = sorted(group["kpi_id"].astype(str), key=lambda k: kpi_order.get(k, len(kpi_order)))
+    listed = [(code, quarter, reason, ids)
+              for quarter in sorted(set(data.kpis["quarter"].astype(str)))
+              for code, reason, ids in not_available_rows(data.kpis, quarter, data.areas)]
+    area_order = {code: index for index, code in enumerate(data.areas)}
+    for code, quarter, reason, ids in sorted(listed, key=lambda item: (area_order[item[0]], item[1], item[2])):
         for column, value in enumerate([code, data.area_name(code), quarter, reason, ", ".join(ids)], start=1):
             write_cell(ws, row, column, value)
         write_cell(ws, row, 6, len(ids), COUNT_FORMAT)
