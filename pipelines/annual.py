@@ -245,6 +245,23 @@ def publishable_annual(measures: pd.DataFrame, audience: str, published: pd.Data
     return frame[ANNUAL_COLUMNS].reset_index(drop=True)
 
 
+def hide_as_in_kpis(annual: pd.DataFrame, kpis: pd.DataFrame, quarter_id: str) -> pd.DataFrame:
+    """The annual measures with ``annual_health_assessment`` hidden (c) wherever the published
+    HA01 of the same 31 March is hidden: where HA01 comes from the OC2 return the two are the
+    same figure, and a cell hidden in one output must not be shown in another (KPIS.md)."""
+    hidden = kpis[(kpis["quarter"].astype(str) == quarter_id) & (kpis["kpi_id"] == "HA01")
+                  & (kpis["breakdown"] == "all") & kpis["suppressed"].astype(bool)]
+    rows = annual["measure"].eq("annual_health_assessment") & annual["area_code"].isin(set(hidden["area_code"]))
+    if not rows.any():
+        return annual
+    annual = annual.copy()
+    for column in ("numerator", "denominator", "value"):
+        annual[column] = annual[column].mask(rows)
+    annual.loc[rows, "suppressed"] = True
+    annual.loc[rows, "symbol"] = "c"
+    return annual
+
+
 def latest_oc2_year(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest 31 March with OC2 rows in an accepted extract, or None."""
     days = con.execute(
@@ -303,12 +320,16 @@ def write_annual_files(annual: pd.DataFrame, check: pd.DataFrame, out_dir: Path,
 
 
 def annual_for_report(con: duckdb.DuckDBPyConnection, report_end: date, audience: str,
-                      published: pd.DataFrame | None = None) -> pd.DataFrame | None:
+                      published: pd.DataFrame | None = None, kpis: pd.DataFrame | None = None,
+                      quarter_id: str = "") -> pd.DataFrame | None:
     """The annual measures the board report and workbook show: at a Q4 report quarter (31
-    March) those of that year; None at other quarters or when no area sent an OC2 return."""
+    March) those of that year; None at other quarters or when no area sent an OC2 return.
+    ``kpis`` (the published kpis frame) hides what its HA01 hides (``hide_as_in_kpis``)."""
     if (report_end.month, report_end.day) != (3, 31):
         return None
     annual, _ = annual_outputs(con, report_end, audience, published)
+    if kpis is not None and len(annual):
+        annual = hide_as_in_kpis(annual, kpis, quarter_id)
     return annual if len(annual) else None
 
 

@@ -297,7 +297,7 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
         run_metadata={"lac-health version": __version__, "holidays package": holidays_version(),
                       "audience": settings.audience},
         # At Q4 only: DfE's OC2 measures of the year, beside DfE's published figures.
-        annual=annual_for_report(con, quarter.end, settings.audience, default_published()),
+        annual=annual_for_report(con, quarter.end, settings.audience, default_published(), published, quarter.id),
     )
 
 

@@ -108,3 +108,17 @@ def not_available_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) ->
         ids = sorted(group["kpi_id"].astype(str), key=lambda k: (kpi_order.get(k, len(kpi_order)), k))
         result.append((str(code), str(reason), ids))
     return result
+
+
+def sourced_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(area code, source, KPI ids) of the quarter's figures that come from another source
+    than the area's own records (kpis.csv `source`, e.g. HA01 from the SSDA903 OC2 return)."""
+    if "source" not in kpis.columns:
+        return []
+    rows = kpis[(kpis["quarter"].astype(str) == quarter_id) & (kpis["breakdown"] == "all")
+                & kpis["area_code"].isin(areas)]
+    rows = rows[rows["source"].notna() & rows["source"].astype(str).ne("")]
+    area_order = {code: index for index, code in enumerate(areas)}
+    return [(str(code), str(source), sorted(group["kpi_id"].astype(str)))
+            for (code, source), group in sorted(rows.groupby(["area_code", "source"]),
+                                                key=lambda item: (area_order[item[0][0]], item[0][1]))]

@@ -72,7 +72,7 @@ from reports.charts import (
     plot_text,
     value_axis_title,
 )
-from reports.figures import not_available_rows
+from reports.figures import not_available_rows, sourced_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -82,6 +82,7 @@ from reports.formatting import (
     format_number,
     format_value,
     number_or_none,
+    source_note,
     symbol_for,
 )
 from reports.html import render_page
@@ -312,6 +313,8 @@ class PartnerReport:
     run_metadata: dict[str, str] = field(default_factory=dict)
     # (area name, reason, KPI ids) of the quarter's figures that are x for want of data.
     not_available: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    # (area name, what the source means, KPI ids) of figures not from the area's own records.
+    sources: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     @property
     def areas_with_data(self) -> list[PartnerArea]:
@@ -637,6 +640,8 @@ def prepare_partner_report(
         run_metadata={str(k): str(v) for k, v in (run_metadata or {}).items()},
         not_available=[(names[code], reason, ids)
                        for code, reason, ids in not_available_rows(kpis, period.id, members)],
+        sources=[(names[code], source_note(source), ids)
+                 for code, source, ids in sourced_rows(kpis, period.id, members)],
     )
 
 

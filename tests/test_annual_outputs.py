@@ -202,3 +202,16 @@ def test_workbook_has_the_annual_sheet_with_numbers(measures, tmp_path) -> None:
     assert row[header.index("Numerator")] == 5 and row[header.index("Value")] == 62.5
     assert row[header.index("DfE year")] == 2024
     assert round(row[header.index("DfE: England")]) == 89
+
+
+def test_a_hidden_ha01_hides_the_same_figure_in_the_annual_table(measures) -> None:
+    from pipelines.annual import hide_as_in_kpis
+
+    annual = publishable_annual(measures, "internal")
+    kpis = pd.DataFrame({"area_code": [AREA], "quarter": ["2023-24-Q4"], "kpi_id": ["HA01"],
+                         "breakdown": ["all"], "suppressed": [True]})
+    hidden = hide_as_in_kpis(annual, kpis, "2023-24-Q4").set_index("measure")
+    assert hidden.loc["annual_health_assessment", "symbol"] == "c"
+    assert pd.isna(hidden.loc["annual_health_assessment", "value"])
+    assert hidden.loc["immunisations", "symbol"] == ""  # only the shared figure
+    assert hide_as_in_kpis(annual, kpis, "2024-25-Q4").equals(annual)  # another year: untouched

@@ -134,3 +134,32 @@ def test_published_rows_carry_the_source_and_no_reason() -> None:
     other = published[published["kpi_id"] == "OOA01"]
     assert set(other["source"]) == {""}
     assert list(published.columns)[-3:] == ["reason", "source", "as_at"]
+
+
+def test_reports_say_where_the_figure_comes_from(tmp_path) -> None:
+    import dataclasses
+
+    from pipelines.partners import PartnerGroup
+    from pipelines.quarters import Quarter
+    from reports.board import build_context
+    from reports.partners import prepare_partner_report
+    from reports.workbook import build_workbook
+    from tests.report_fixtures import make_report_data
+
+    with connect() as con:
+        _birmingham(con)
+        results = run(con, [Q3, Q4])
+    published = publishable_kpis(results, "internal", {"HA01": 90.0})
+    report = prepare_partner_report(published, Q4, PartnerGroup("test", (BHAM,)), audience="internal",
+                                    published=pd.DataFrame(), groups=[])
+    [(name, note, ids)] = report.sources
+    assert name == "Birmingham" and ids == ["HA01"] and note.startswith("From the SSDA903 OC2 return")
+    data = dataclasses.replace(make_report_data("internal", partners=False), kpis=published,
+                               quarter=Quarter.parse(Q4))
+    context = build_context(data)
+    headline = next(h for h in context["headlines"] if h.kpi.id == "HA01")
+    assert headline.figure.source == OC2_SOURCE and headline.figure.value == 50.0
+    sheet = build_workbook(data)["HA"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    notes = {r[rows[0].index("Note")] for r in rows[1:] if r[2] == Q4}
+    assert notes == {context["source_note"](OC2_SOURCE)}
