@@ -89,36 +89,34 @@ class PublishedFigures:
         return (area, quarter, kpi_id, breakdown) in self._rows
 
 
-def not_available_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
-    """(area code, reason, KPI ids) for each area and reason of the quarter's `x` figures, areas
-    in the order given, so each output's data-quality note names every table not supplied
-    (KPIS.md "Data coverage"). KPI ids in catalogue order."""
+def _kpis_by_note(kpis: pd.DataFrame, quarter_id: str, areas: list[str],
+                  column: str) -> list[tuple[str, str, list[str]]]:
+    """(area code, note, KPI ids) for each area and non-empty ``column`` value of the quarter's
+    ``all`` rows: areas in the order given, notes in text order, KPI ids in catalogue order."""
     from pipelines.kpi_catalogue import KPIS
 
-    if "reason" not in kpis.columns:
+    if column not in kpis.columns:
         return []
     rows = kpis[(kpis["quarter"].astype(str) == quarter_id) & (kpis["breakdown"] == "all")
                 & kpis["area_code"].isin(areas)]
-    rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
+    rows = rows[rows[column].notna() & rows[column].astype(str).ne("")]
     area_order = {code: index for index, code in enumerate(areas)}
     kpi_order = {definition.id: index for index, definition in enumerate(KPIS)}
     result = []
-    for (code, reason), group in sorted(rows.groupby(["area_code", "reason"]),
-                                        key=lambda item: (area_order[item[0][0]], item[0][1])):
+    for (code, note), group in sorted(rows.groupby(["area_code", column]),
+                                      key=lambda item: (area_order[item[0][0]], item[0][1])):
         ids = sorted(group["kpi_id"].astype(str), key=lambda k: (kpi_order.get(k, len(kpi_order)), k))
-        result.append((str(code), str(reason), ids))
+        result.append((str(code), str(note), ids))
     return result
+
+
+def not_available_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(area code, reason, KPI ids) for each area and reason of the quarter's `x` figures, so
+    each output's data-quality note names every table not supplied (KPIS.md "Data coverage")."""
+    return _kpis_by_note(kpis, quarter_id, areas, "reason")
 
 
 def sourced_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
     """(area code, source, KPI ids) of the quarter's figures that come from another source
     than the area's own records (kpis.csv `source`, e.g. HA01 from the SSDA903 OC2 return)."""
-    if "source" not in kpis.columns:
-        return []
-    rows = kpis[(kpis["quarter"].astype(str) == quarter_id) & (kpis["breakdown"] == "all")
-                & kpis["area_code"].isin(areas)]
-    rows = rows[rows["source"].notna() & rows["source"].astype(str).ne("")]
-    area_order = {code: index for index, code in enumerate(areas)}
-    return [(str(code), str(source), sorted(group["kpi_id"].astype(str)))
-            for (code, source), group in sorted(rows.groupby(["area_code", "source"]),
-                                                key=lambda item: (area_order[item[0][0]], item[0][1]))]
+    return _kpis_by_note(kpis, quarter_id, areas, "source")
