@@ -163,3 +163,20 @@ def test_reports_say_where_the_figure_comes_from(tmp_path) -> None:
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
     notes = {r[rows[0].index("Note")] for r in rows[1:] if r[2] == Q4}
     assert notes == {context["source_note"](OC2_SOURCE)}
+
+
+def test_a_warehouse_made_before_the_source_column_keeps_working() -> None:
+    """marts.kpi_windows of an earlier version has no `source`: a quarter partition adds it."""
+    from pipelines.partition_storage import quarter_slice
+    from pipelines.quarters import Quarter
+
+    with connect() as con:
+        _birmingham(con)
+        run(con, [Q3, Q4])
+        con.execute("CREATE TABLE marts.kpi_windows AS SELECT CAST(NULL AS VARCHAR) AS report_quarter, "
+                    "* EXCLUDE (source) FROM marts.kpi_results LIMIT 0")
+        with quarter_slice(con, Quarter.parse(Q4)):
+            run(con, [Q3, Q4])
+        sources = con.execute("SELECT DISTINCT source FROM marts.kpi_windows WHERE kpi_id = 'HA01' "
+                              "AND quarter = ?", [Q4]).fetchall()
+    assert sources == [(OC2_SOURCE,)]
