@@ -1,4 +1,4 @@
-"""The ``lac-health`` command line (OUTPUTS.md): demo, run, validate, synth, rules.
+"""The ``lac-health`` command line (OUTPUTS.md): demo, run, validate, synth, rules, annual, ….
 
 Heavy libraries (pandas, DuckDB, Great Expectations, plotly) are imported inside the
 commands, so ``lac-health --help`` answers at once. Exit codes: 0 success, 1 data refused
@@ -58,6 +58,15 @@ def _iso_date(text: str):
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not '{text}'") from None
 
 
+def _collection_year(text: str):
+    from pipelines.annual import parse_year
+
+    try:
+        return parse_year(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lac-health",
@@ -104,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--out", type=Path, help="output folder")
     backfill.add_argument("--audience", choices=["board", "internal"])
     backfill.add_argument("--config", type=Path, help="YAML settings file")
+
+    annual = commands.add_parser(
+        "annual", help="DfE's annual OC2 measures of each area's SSDA903 return, beside DfE's published figures")
+    annual.add_argument("--year", type=_collection_year,
+                        help="collection year, e.g. 2024-25 for 31 March 2025 (default: the latest with an OC2 return)")
+    annual.add_argument("--out", type=Path, default=Path("out"), help="output folder holding warehouse.duckdb")
+    annual.add_argument("--warehouse", type=Path, help="the warehouse file (default <out>/warehouse.duckdb)")
+    annual.add_argument("--audience", choices=["board", "internal"], default="board",
+                        help="board (default) shows counts and rates over 1 to 5 children as c")
 
     pack = commands.add_parser("export-pack", help="write one area's published KPIs as a KPI pack for partners")
     pack.add_argument("--out", type=Path, required=True, help="the pack file to write (.parquet)")
@@ -275,6 +293,33 @@ def _revisions(args: argparse.Namespace, progress: _Progress) -> int:
     return EXIT_OK
 
 
+def _annual(args: argparse.Namespace, progress: _Progress) -> int:
+    from pipelines.annual import (
+        annual_outputs,
+        format_annual,
+        latest_oc2_year,
+        write_annual_files,
+        year_id,
+    )
+    from pipelines.warehouse import open_existing
+    from reports.partners import default_published
+
+    # Writable: the measures are also left in marts.annual_measures for analysts' own queries.
+    with open_existing(args.warehouse or args.out / "warehouse.duckdb", read_only=False) as con:
+        year_end = args.year or latest_oc2_year(con)
+        if year_end is None:
+            print("error: no accepted extract holds an OC2 table; supply oc2.csv (or the 903 return) and rerun "
+                  "`lac-health run`", file=sys.stderr)
+            return EXIT_DATA
+        progress(f"computing the OC2 measures for the year ending {year_end.isoformat()}")
+        annual, check = annual_outputs(con, year_end, args.audience, default_published())
+    print(f"OC2 measures {year_id(year_end)} (children looked after for 12 months at 31 March {year_end.year}; "
+          f"{args.audience} audience):")
+    print(format_annual(annual))
+    _print_written(write_annual_files(annual, check, args.out, year_end))
+    return EXIT_OK
+
+
 def _audit_disclosure(args: argparse.Namespace, progress: _Progress) -> int:
     from pipelines.audit_disclosure import audit_outputs, format_result
 
@@ -312,7 +357,7 @@ def _print_written(files: Sequence[Path]) -> None:
 
 COMMANDS = {
     "demo": _demo, "run": _run, "validate": _validate, "synth": _synth, "rules": _rules, "revisions": _revisions,
-    "export-pack": _export_pack, "backfill": _backfill, "audit-disclosure": _audit_disclosure, "purge": _purge,
+    "export-pack": _export_pack, "annual": _annual, "backfill": _backfill, "audit-disclosure": _audit_disclosure, "purge": _purge,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.assets.annual import annual_measures
 from pipelines.assets.ingest import ingested_extracts
 from pipelines.assets.kpis import kpi_results, latest_kpis, published_kpis
 from pipelines.assets.reports import board_report
@@ -17,7 +18,7 @@ from pipelines.resources import LacHealthSettings, WarehouseResource
 
 # A quarter's run materialises these; latest_kpis (unpartitioned) follows by automation.
 QUARTER_ASSETS = [ingested_extracts, kpi_results, published_kpis, board_report]
-ALL_ASSETS = [*QUARTER_ASSETS, latest_kpis]
+ALL_ASSETS = [*QUARTER_ASSETS, latest_kpis, annual_measures]
 
 quarterly_refresh = dg.define_asset_job(
     "quarterly_refresh",

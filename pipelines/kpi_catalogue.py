@@ -320,3 +320,31 @@ def kpi(kpi_id: str) -> KpiDefinition:
         return _BY_ID[kpi_id]
     except KeyError:
         raise KeyError(f"'{kpi_id}' is not a KPI id of KPIS.md") from None
+
+
+@dataclass(frozen=True)
+class OptionalTable:
+    """A table an extract may leave out, and what its absence costs (KPIS.md "Data coverage")."""
+
+    table: str
+    label: str  # the words of a reason: "no <label> supplied"
+    kpis: tuple[str, ...]  # the KPIs that read it: `x` (not available) without it
+    without: str  # what a reader is told happens when it is not supplied
+
+
+# The same tables, labels and KPIs as sql/staging/005_table_coverage.sql and
+# sql/kpis/800_kpi_availability.sql (tests/test_validation_not_supplied.py checks they agree);
+# children and episodes are required, so never in this list.
+OPTIONAL_TABLES: tuple[OptionalTable, ...] = (
+    OptionalTable("health_assessments", "health assessments",
+                  ("IHA01", "IHA02", "IHA03", "IHA04", "RHA01", "RHA02", "HA01"),
+                  "shown as x (not available), never as 0; HA01 at 31 March comes from the OC2 "
+                  "return when one is supplied"),
+    OptionalTable("gp_registrations", "GP registrations", ("GP01", "GP02"),
+                  "shown as x (not available), never as 0"),
+    OptionalTable("camhs_referrals", "CAMHS referrals", ("CAM01", "CAM02", "CAM03", "CAM04", "CAM05"),
+                  "shown as x (not available), never as 0"),
+    OptionalTable("sdq", "SDQ scores", ("SDQ01", "SDQ02"), "shown as x (not available), never as 0"),
+    OptionalTable("oc2", "OC2 return", (),
+                  "the annual OC2 measures (lac-health annual) are not computed for this extract"),
+)  # fmt: skip

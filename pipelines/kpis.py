@@ -35,6 +35,7 @@ RESULT_COLUMNS = (
     "value",
     "as_at",
     "reason",  # why the KPI is not available (KPIS.md "Data coverage"); NULL when computed
+    "source",  # where the figure comes from when not the extract's own records (HA01 from OC2); NULL otherwise
 )
 BREAKDOWNS = (
     "all",
@@ -129,7 +130,8 @@ def kpi_results(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame["numerator"] = frame["numerator"].astype("Int64")
     frame["denominator"] = frame["denominator"].astype("Int64")
     frame["value"] = frame["value"].astype("float64")
-    frame["reason"] = frame["reason"].astype("object").where(frame["reason"].notna(), None)
+    for column in ("reason", "source"):
+        frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
     return frame
 
 

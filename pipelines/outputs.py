@@ -24,6 +24,7 @@ KPI_COLUMNS = [
     "area_code", "area_name", "quarter", "kpi_id", "kpi_name", "breakdown", "numerator", "denominator",
     "value", "ci_lower", "ci_upper", "unit", "polarity", "target", "suppressed",
     "symbol", "reason",  # DfE symbol shown instead of the value (c, x, z; blank when shown) and why x
+    "source",  # blank: the extract's own records; "SSDA903 OC2 return": HA01 at 31 March from the OC2 flag
     "as_at",
 ]
 # Published figures are rounded once, here, so every output shows the same number.
@@ -78,6 +79,8 @@ def _add_symbols(frame: pd.DataFrame) -> None:
         for suppressed, value, ok in zip(frame["suppressed"], frame["value"], available, strict=True)
     ]
     frame["reason"] = reason.fillna("").astype(str)
+    source = frame["source"] if "source" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    frame["source"] = source.where(source.notna(), "").astype(str)
 
 
 def write_kpi_files(frame: pd.DataFrame, out_dir: Path) -> list[Path]:

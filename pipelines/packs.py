@@ -30,11 +30,13 @@ from pipelines.atomic import write_atomic
 from pipelines.disclosure import disclosure_findings
 from pipelines.errors import UserFacingError
 
-PACK_SCHEMA_VERSION = "1"
+# Version 2 adds kpis.csv's symbol, reason and source columns (a KPI not available is `x`
+# with its reason in a pack too); version 1 packs are still read (docs/kpi-pack-schema.md).
+PACK_SCHEMA_VERSION = "2"
 PACK_SUFFIX = ".parquet"
 
-# (column, Arrow type, may be null) in file order: exactly the kpis.csv columns of OUTPUTS.md.
-PACK_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
+# (column, Arrow type, may be null) in file order: the kpis.csv columns of a version 1 pack.
+_V1_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
     ("area_code", pa.string(), False),
     ("area_name", pa.string(), False),
     ("quarter", pa.string(), False),
@@ -52,13 +54,27 @@ PACK_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
     ("suppressed", pa.bool_(), False),
     ("as_at", pa.date32(), False),
 )
+# Version 2: exactly the kpis.csv columns (pipelines.outputs.KPI_COLUMNS), in that order.
+PACK_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
+    *_V1_FIELDS[:15],
+    ("symbol", pa.string(), False),  # c, x, z or "" (shown)
+    ("reason", pa.string(), False),  # why x; "" otherwise
+    ("source", pa.string(), False),  # "" or where the figure comes from (e.g. "SSDA903 OC2 return")
+    _V1_FIELDS[15],
+)
+FIELDS_BY_VERSION = {"1": _V1_FIELDS, "2": PACK_FIELDS}
 PACK_COLUMNS = [name for name, _, _ in PACK_FIELDS]
 PACK_SCHEMA = pa.schema(
     [pa.field(name, kind, nullable=nullable) for name, kind, nullable in PACK_FIELDS]
 )
-# Read with every column nullable, so that a blank where none is allowed is reported by
-# name (``_validate_rows``) instead of failing inside Arrow's cast.
-_READ_SCHEMA = pa.schema([pa.field(name, kind) for name, kind, _ in PACK_FIELDS])
+
+
+def _read_schema(version: str) -> pa.Schema:
+    """Every column nullable, so that a blank where none is allowed is reported by name
+    (``_validate_rows``) instead of failing inside Arrow's cast."""
+    return pa.schema([pa.field(name, kind) for name, kind, _ in FIELDS_BY_VERSION[version]])
+
+
 KEY_COLUMNS = ("area_code", "quarter", "kpi_id", "breakdown")
 # Parquet column types as (physical type, logical type), checked on read so that a file from
 # another writer is judged on what Parquet stores, not on one library's reading of it.
@@ -86,7 +102,6 @@ CHILD_LEVEL_COLUMNS = frozenset({
     "requested_date", "completed_date", "referral_date", "sdq_date", "sdq_score", "home_post", "pl_post",
     "postcode", "name", "first_name", "last_name", "address",
 })  # fmt: skip
-_CANONICAL_PREFIX = b"lac-health-pack-v1\n"
 
 
 class PackError(UserFacingError):
@@ -138,28 +153,27 @@ def _token(value: Any, kind: pa.DataType) -> bytes:
     raise PackError(f"no canonical form for type {kind}")
 
 
-def canonical_rows(table: pa.Table) -> bytes:
+def canonical_rows(table: pa.Table, version: str = PACK_SCHEMA_VERSION) -> bytes:
     """The canonical byte serialisation of a pack's rows (docs/kpi-pack-schema.md, "Checksum").
 
     Rows sorted by (area_code, quarter, kpi_id, breakdown) in code-point order; each row is
-    its 16 fields in schema order, each a self-delimiting token, joined by ``,`` and ended
-    by ``\\n``; the whole prefixed by ``lac-health-pack-v1\\n``.
+    its fields (19 in version 2, 16 in version 1) in schema order, each a self-delimiting
+    token, joined by ``,`` and ended by ``\\n``; the whole prefixed by
+    ``lac-health-pack-v<version>\\n``.
     """
-    columns = {name: table.column(name).to_pylist() for name in PACK_COLUMNS}
+    fields = FIELDS_BY_VERSION[version]
+    names = [name for name, _, _ in fields]
+    columns = {name: table.column(name).to_pylist() for name in names}
     order = sorted(range(table.num_rows), key=lambda i: tuple(columns[k][i] for k in KEY_COLUMNS))
-    kinds = [kind for _, kind, _ in PACK_FIELDS]
     lines = [
-        b",".join(
-            _token(columns[name][i], kind) for name, kind in zip(PACK_COLUMNS, kinds, strict=True)
-        )
-        + b"\n"
+        b",".join(_token(columns[name][i], kind) for name, kind, _ in fields) + b"\n"
         for i in order
     ]
-    return _CANONICAL_PREFIX + b"".join(lines)
+    return f"lac-health-pack-v{version}\n".encode("ascii") + b"".join(lines)
 
 
-def rows_checksum(table: pa.Table) -> str:
-    return hashlib.sha256(canonical_rows(table)).hexdigest()
+def rows_checksum(table: pa.Table, version: str = PACK_SCHEMA_VERSION) -> str:
+    return hashlib.sha256(canonical_rows(table, version)).hexdigest()
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -227,9 +241,9 @@ def _as_bool(value: Any, name: str) -> bool:
     raise PackError(f"column {name}: '{value}' is not true or false")
 
 
-def _validate_rows(table: pa.Table, where: str) -> None:
+def _validate_rows(table: pa.Table, where: str, version: str = PACK_SCHEMA_VERSION) -> None:
     """The checks a pack's rows must pass, on export and on read alike."""
-    for name, _, nullable in PACK_FIELDS:
+    for name, _, nullable in FIELDS_BY_VERSION[version]:
         if not nullable and table.column(name).null_count:
             raise PackError(
                 f"{where}: column {name} has {table.column(name).null_count} blank value(s); it may not be blank"
@@ -259,6 +273,25 @@ def _validate_rows(table: pa.Table, where: str) -> None:
         values = table.column(name).to_pylist()
         if any(v is not None and math.isnan(v) for v in values):
             raise PackError(f"{where}: column {name} holds NaN; a missing number must be null")
+    if "symbol" in table.column_names:
+        _validate_symbols(table, where)
+
+
+def _validate_symbols(table: pa.Table, where: str) -> None:
+    """A version 2 pack's symbols agree with its figures: c exactly where suppressed, and an
+    x (not available) row carries its reason and no figure."""
+    symbols = table.column("symbol").to_pylist()
+    unknown = sorted({s for s in symbols if s not in ("", "c", "x", "z")})
+    if unknown:
+        raise PackError(f"{where}: symbol {', '.join(map(repr, unknown))} is not one of c, x, z or blank")
+    suppressed = table.column("suppressed").to_pylist()
+    if any((s == "c") != bool(flag) for s, flag in zip(symbols, suppressed, strict=True)):
+        raise PackError(f"{where}: a row's symbol c and its suppressed flag disagree")
+    reasons = table.column("reason").to_pylist()
+    values = table.column("value").to_pylist()
+    for symbol, reason, value in zip(symbols, reasons, values, strict=True):
+        if symbol == "x" and (not reason or value is not None):
+            raise PackError(f"{where}: a row marked x (not available) must carry its reason and no figure")
 
 
 def _check_disclosure(rows: pd.DataFrame, area_code: str) -> None:
@@ -338,15 +371,17 @@ def export_packs(
 # --- read and combine ----------------------------------------------------------------------
 
 
-def _check_parquet_schema(parquet: pq.ParquetFile, path: Path) -> None:
+def _check_parquet_schema(parquet: pq.ParquetFile, path: Path, version: str = PACK_SCHEMA_VERSION) -> None:
     schema = parquet.schema
     names = [schema.column(i).name for i in range(len(schema))]
-    if names != PACK_COLUMNS:
+    fields = FIELDS_BY_VERSION[version]
+    expected_names = [name for name, _, _ in fields]
+    if names != expected_names:
         raise PackError(
-            f"{path}: columns are {', '.join(names)}; a version {PACK_SCHEMA_VERSION} pack has exactly "
-            f"{', '.join(PACK_COLUMNS)} in that order"
+            f"{path}: columns are {', '.join(names)}; a version {version} pack has exactly "
+            f"{', '.join(expected_names)} in that order"
         )
-    for i, (name, kind, _) in enumerate(PACK_FIELDS):
+    for i, (name, kind, _) in enumerate(fields):
         column = schema.column(i)
         expected = _PARQUET_TYPES[str(kind)]
         found = (column.physical_type, str(column.logical_type))
@@ -364,6 +399,13 @@ def _frame(table: pa.Table) -> pd.DataFrame:
         date_as_object=True,
     )
     frame["suppressed"] = frame["suppressed"].astype(bool)
+    if "symbol" not in frame.columns:
+        # A version 1 pack predates the symbols: c where suppressed, z for a figure over no
+        # one, and no reason or source (it could not say a KPI was not available).
+        frame["symbol"] = ["c" if s else ("z" if pd.isna(v) else "")
+                           for s, v in zip(frame["suppressed"], frame["value"], strict=True)]
+        frame["reason"] = ""
+        frame["source"] = ""
     return frame[PACK_COLUMNS]
 
 
@@ -387,12 +429,13 @@ def read_pack(path: Path) -> Pack:
             f"{path}: not a lac-health KPI pack (metadata {', '.join(missing)} missing)"
         )
     version = metadata[META_VERSION]
-    if version != PACK_SCHEMA_VERSION:
+    if version not in FIELDS_BY_VERSION:
         raise PackError(
-            f"{path}: pack schema version {version}; this lac-health reads version {PACK_SCHEMA_VERSION}"
+            f"{path}: pack schema version {version}; this lac-health reads versions "
+            f"{' and '.join(FIELDS_BY_VERSION)}"
         )
-    _check_parquet_schema(parquet, path)
-    table = parquet.read().cast(_READ_SCHEMA).replace_schema_metadata(None)
+    _check_parquet_schema(parquet, path, version)
+    table = parquet.read().cast(_read_schema(version)).replace_schema_metadata(None)
     try:
         rows = int(metadata[META_ROWS])
     except ValueError:
@@ -403,7 +446,7 @@ def read_pack(path: Path) -> Pack:
         raise PackError(
             f"{path}: the metadata says {rows} rows but the file has {table.num_rows}: truncated or edited"
         )
-    _validate_rows(table, str(path))
+    _validate_rows(table, str(path), version)
     area = metadata[META_AREA]
     areas = sorted(set(table.column("area_code").to_pylist()))
     if areas != [area]:
@@ -411,7 +454,7 @@ def read_pack(path: Path) -> Pack:
             f"{path}: the pack is labelled {area} but its rows are for {', '.join(areas) or 'no area'}; "
             "a pack holds one area's rows"
         )
-    checksum = rows_checksum(table)
+    checksum = rows_checksum(table, version)
     if checksum != metadata[META_CHECKSUM]:
         raise PackError(
             f"{path}: checksum mismatch: the rows were changed after the pack was written "

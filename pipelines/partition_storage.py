@@ -29,6 +29,20 @@ def _has_results(con: duckdb.DuckDBPyConnection) -> bool:
     ).fetchall()[0][0])
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns kpi_results gained since the warehouse's kpi_windows was made (e.g. `source`),
+    added empty, so that a warehouse of an earlier version keeps working."""
+    def columns(table: str) -> dict[str, str]:
+        return dict(con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = ?", [table]).fetchall())
+
+    windows = columns("kpi_windows")
+    for name, kind in columns("kpi_results").items():
+        if name not in windows:
+            con.execute(f'ALTER TABLE marts.kpi_windows ADD COLUMN "{name}" {kind}')
+
+
 @contextmanager
 def quarter_slice(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Iterator[None]:
     """Run a KPI computation for ``quarter`` so that it changes only that quarter's rows."""
@@ -39,6 +53,7 @@ def quarter_slice(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Iterator[
     yield
     con.execute("CREATE TABLE IF NOT EXISTS marts.kpi_windows AS "
                 "SELECT CAST(NULL AS VARCHAR) AS report_quarter, * FROM marts.kpi_results LIMIT 0")
+    _add_new_columns(con)
     con.execute("DELETE FROM marts.kpi_windows WHERE report_quarter = ?", [quarter.id]).fetchall()
     con.execute("INSERT INTO marts.kpi_windows BY NAME SELECT ? AS report_quarter, * FROM marts.kpi_results",
                 [quarter.id]).fetchall()

@@ -265,10 +265,12 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
                       quarter: Quarter, extracts: pd.DataFrame):
     """Everything the board report and the workbook show, for the home area and its partners."""
     from pipelines import __version__
+    from pipelines.annual import annual_for_report
     from pipelines.calendar import holidays_version
     from pipelines.revisions import revisions
     from pipelines.targets import load_targets
     from reports.data import ReportData
+    from reports.partners import default_published
 
     local_areas = sorted(extracts["area_code"])
     home = settings.home_area or local_areas[0]
@@ -294,6 +296,8 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
         targets=load_targets(settings.targets_file),
         run_metadata={"lac-health version": __version__, "holidays package": holidays_version(),
                       "audience": settings.audience},
+        # At Q4 only: DfE's OC2 measures of the year, beside DfE's published figures.
+        annual=annual_for_report(con, quarter.end, settings.audience, default_published(), published, quarter.id),
     )
 
 

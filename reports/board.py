@@ -29,12 +29,13 @@ from reports.charts import (
     trend_chart,
 )
 from reports.data import ReportData
-from reports.figures import PublishedFigures
+from reports.figures import PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
+    fixed,
     format_interval,
     format_number,
     format_signed,
@@ -42,6 +43,7 @@ from reports.formatting import (
     format_value,
     number_or_none,
     period_label,
+    source_note,
 )
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
@@ -216,19 +218,8 @@ def _completeness(data: ReportData, figures: PublishedFigures) -> list[dict[str,
 def _not_available(data: ReportData) -> list[dict[str, str]]:
     """The KPIs of the report quarter that are x for want of data, by area and reason, so the
     data-quality section names each table not supplied (KPIS.md "Data coverage")."""
-    kpis = data.kpis
-    if "reason" not in kpis.columns:
-        return []
-    rows = kpis[(kpis["quarter"] == data.quarter.id) & (kpis["breakdown"] == "all")
-                & kpis["area_code"].isin(data.areas)]
-    rows = rows[rows["reason"].notna() & rows["reason"].astype(str).ne("")]
-    order = {code: index for index, code in enumerate(data.areas)}
-    result = []
-    for (code, reason), group in sorted(rows.groupby(["area_code", "reason"]),
-                                        key=lambda item: (order[item[0][0]], item[0][1])):
-        result.append({"area": data.area_name(code), "reason": str(reason),
-                       "kpis": ", ".join(sorted(group["kpi_id"].astype(str)))})
-    return result
+    return [{"area": data.area_name(code), "reason": reason, "kpis": ", ".join(ids)}
+            for code, reason, ids in not_available_rows(data.kpis, data.quarter.id, data.areas)]
 
 
 def _files(data: ReportData) -> list[dict[str, str]]:
@@ -286,6 +277,51 @@ def _benchmarks(data: ReportData, figures: PublishedFigures) -> list[dict[str, A
             "badge": badge,
         })
     return rows
+
+
+def _annual_text(value: Any, unit: str, symbol: str = "") -> str:
+    if symbol:
+        return symbol
+    number = number_or_none(value)
+    if number is None:
+        return NOT_AVAILABLE
+    return fixed(number) if unit == "score" else format_number(number, unit)
+
+
+def _annual(data: ReportData) -> dict[str, Any] | None:
+    """At Q4: the home area's OC2 measures of the year beside DfE's published figures
+    (issue 12 item 7), or None when the quarter is not a Q4 or the area sent no OC2 return."""
+    from pipelines.annual import BOARD_MEASURES, year_id
+
+    annual = data.annual
+    if annual is None or (data.quarter.end.month, data.quarter.end.day) != (3, 31):
+        return None
+    rows = annual[(annual["area_code"] == data.home_area) & annual["measure"].isin(BOARD_MEASURES)]
+    if rows.empty:
+        return None
+    order = {m: i for i, m in enumerate(BOARD_MEASURES)}
+    rows = rows.assign(_o=rows["measure"].map(order)).sort_values("_o")
+    cohorts = annual[(annual["area_code"] == data.home_area) & annual["measure"].isin(
+        ["cohort_all_ages", "cohort_0_4", "cohort_5_16"])].set_index("measure")
+    years = sorted({int(y) for y in rows["published_year"].dropna()})
+    first = rows.iloc[0]
+    return {
+        "year": year_id(data.quarter.end),
+        "year_end": _long_date(data.quarter.end),
+        "published_year": years[-1] if years else None,
+        "region_name": first["region_name"] if isinstance(first["region_name"], str) else "Region",
+        "cohort": {m: _annual_text(r["value"], "count", r["symbol"]) for m, r in cohorts.iterrows()},
+        "rows": [
+            {
+                "label": str(r["label"]),
+                "home": _annual_text(r["value"], str(r["unit"]), str(r["symbol"])),
+                "dfe_area": _annual_text(r["dfe_area"], str(r["unit"])),
+                "england": _annual_text(r["england"], str(r["unit"])),
+                "region": _annual_text(r["region"], str(r["unit"])),
+            }
+            for _, r in rows.iterrows()
+        ],
+    }
 
 
 # A restatement smaller than this is not material to the board (the workbook has them all).
@@ -371,6 +407,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
     delay_quarters = [data.quarter.shift(-offset) for offset in range(DELAY_QUARTERS - 1, -1, -1)]
     benchmarks = _benchmarks(data, figures)
     revisions = _revisions(data, figures)
+    annual = _annual(data)
 
     sections = [
         Section("summary", "At a glance"),
@@ -381,6 +418,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         Section("delays", "Why initial health assessments are late"),
         Section("quality", "Data quality"),
     ]
+    if annual:
+        sections.append(Section("annual", "Annual health outcomes (OC2)"))
     if benchmarks:
         sections.append(Section("benchmarks", "Benchmarks"))
     if revisions:
@@ -432,6 +471,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "files": _files(data),
         "not_available": _not_available(data),
         "benchmarks": benchmarks,
+        "annual": annual,
+        "source_note": source_note,
         "revisions": revisions,
         "definitions": _definitions(data, figures),
         "symbols": [(symbol, SYMBOL_MEANINGS[symbol])

@@ -68,6 +68,9 @@ class ReportData:
     # Extension: the targets the run used (pipelines.targets.load_targets), for their
     # sources; when None the report reads config/targets.yaml for the wording only.
     targets: dict[str, Target] | None = None
+    # DfE's annual OC2 measures at a Q4 report quarter (pipelines.annual.publishable_annual,
+    # columns ANNUAL_COLUMNS, disclosure-controlled for the audience); None at other quarters.
+    annual: pd.DataFrame | None = None
     _names: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

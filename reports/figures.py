@@ -27,6 +27,7 @@ class Figure:
     symbol: str | None
     as_at: Any = None
     reason: str | None = None  # why the figure is not available (x), e.g. "no CAMHS referrals supplied"
+    source: str | None = None  # where a shown figure comes from when not the records, e.g. "SSDA903 OC2 return"
 
     @property
     def shown(self) -> bool:
@@ -63,6 +64,7 @@ def figure_from_row(row: Any) -> Figure:
         symbol=symbol,
         as_at=get("as_at"),
         reason=reason_for(row),
+        source=get("source") if isinstance(get("source"), str) and get("source") else None,
     )
 
 
@@ -85,3 +87,36 @@ class PublishedFigures:
 
     def has(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> bool:
         return (area, quarter, kpi_id, breakdown) in self._rows
+
+
+def _kpis_by_note(kpis: pd.DataFrame, quarter_id: str, areas: list[str],
+                  column: str) -> list[tuple[str, str, list[str]]]:
+    """(area code, note, KPI ids) for each area and non-empty ``column`` value of the quarter's
+    ``all`` rows: areas in the order given, notes in text order, KPI ids in catalogue order."""
+    from pipelines.kpi_catalogue import KPIS
+
+    if column not in kpis.columns:
+        return []
+    rows = kpis[(kpis["quarter"].astype(str) == quarter_id) & (kpis["breakdown"] == "all")
+                & kpis["area_code"].isin(areas)]
+    rows = rows[rows[column].notna() & rows[column].astype(str).ne("")]
+    area_order = {code: index for index, code in enumerate(areas)}
+    kpi_order = {definition.id: index for index, definition in enumerate(KPIS)}
+    result = []
+    for (code, note), group in sorted(rows.groupby(["area_code", column]),
+                                      key=lambda item: (area_order[item[0][0]], item[0][1])):
+        ids = sorted(group["kpi_id"].astype(str), key=lambda k: (kpi_order.get(k, len(kpi_order)), k))
+        result.append((str(code), str(note), ids))
+    return result
+
+
+def not_available_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(area code, reason, KPI ids) for each area and reason of the quarter's `x` figures, so
+    each output's data-quality note names every table not supplied (KPIS.md "Data coverage")."""
+    return _kpis_by_note(kpis, quarter_id, areas, "reason")
+
+
+def sourced_rows(kpis: pd.DataFrame, quarter_id: str, areas: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(area code, source, KPI ids) of the quarter's figures that come from another source
+    than the area's own records (kpis.csv `source`, e.g. HA01 from the SSDA903 OC2 return)."""
+    return _kpis_by_note(kpis, quarter_id, areas, "source")

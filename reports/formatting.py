@@ -83,6 +83,24 @@ def reason_for(row: Any) -> str | None:
     return reason if isinstance(reason, str) and reason else None
 
 
+# What a kpis.csv `source` means, in the words the reports print beside the figure.
+SOURCE_NOTES = {
+    "SSDA903 OC2 return": (
+        "From the SSDA903 OC2 return: DfE's cohort (children looked after continuously for 12 "
+        "months at 31 March) with HEALTH_ASSESSMENT recorded, because no health assessment "
+        "records were supplied. Comparable with DfE's published \"had their annual health "
+        "assessment\"."
+    ),
+}
+
+
+def source_note(source: str | None) -> str:
+    """The sentence a report prints for a figure's `source` (blank: the extract's own records)."""
+    if not source:
+        return ""
+    return SOURCE_NOTES.get(source, f"From {source}.")
+
+
 def format_number(value: float | None, unit: str, with_unit: bool = True) -> str:
     """70.0%, 20.5 days, 17; a missing value gives an empty string."""
     if value is None:

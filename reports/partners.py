@@ -72,6 +72,7 @@ from reports.charts import (
     plot_text,
     value_axis_title,
 )
+from reports.figures import not_available_rows, sourced_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -81,6 +82,7 @@ from reports.formatting import (
     format_number,
     format_value,
     number_or_none,
+    source_note,
     symbol_for,
 )
 from reports.html import render_page
@@ -309,6 +311,10 @@ class PartnerReport:
     benchmarks: list[BenchmarkRow]
     benchmark_note: str
     run_metadata: dict[str, str] = field(default_factory=dict)
+    # (area name, reason, KPI ids) of the quarter's figures that are x for want of data.
+    not_available: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    # (area name, what the source means, KPI ids) of figures not from the area's own records.
+    sources: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     @property
     def areas_with_data(self) -> list[PartnerArea]:
@@ -632,6 +638,10 @@ def prepare_partner_report(
         benchmarks=benchmarks,
         benchmark_note=benchmark_note,
         run_metadata={str(k): str(v) for k, v in (run_metadata or {}).items()},
+        not_available=[(names[code], reason, ids)
+                       for code, reason, ids in not_available_rows(kpis, period.id, members)],
+        sources=[(names[code], source_note(source), ids)
+                 for code, source, ids in sourced_rows(kpis, period.id, members)],
     )
 
 

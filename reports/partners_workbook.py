@@ -146,6 +146,9 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
         ("Published figures", f"{DFE_SOURCE}, {report.dfe_year}" if report.dfe_year else "none"),
         ("Licence", DFE_LICENCE),
         *[(key, value) for key, value in report.run_metadata.items()],
+        *[("Not available (x)", f"{name}: {reason} ({', '.join(ids)})")
+          for name, reason, ids in report.not_available],
+        *[("Source", f"{name}, {', '.join(ids)}: {note}") for name, note, ids in report.sources],
     ]
     for key, value in details:
         if value in ("", None):

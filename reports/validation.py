@@ -67,6 +67,25 @@ class ValidationReport:
     messages: list[str]
     notes: list[str]
     totals: dict[str, int] = field(default_factory=dict)
+    # Optional tables with no accepted file, each as "<label> (<table>): <what follows>"
+    # (KPIS.md "Data coverage": the data-quality section names each table not supplied).
+    not_supplied: list[str] = field(default_factory=list)
+
+
+def tables_not_supplied(summary: pd.DataFrame) -> list[str]:
+    """The optional tables of ``pipelines.kpi_catalogue.OPTIONAL_TABLES`` that no accepted file
+    of the extract holds, in words: which KPIs are `x` without them, or what else is lost."""
+    from pipelines.kpi_catalogue import OPTIONAL_TABLES
+
+    accepted = set(summary.loc[summary["status"] == "accepted", "table"].dropna()) if len(summary) else set()
+    lines = []
+    for optional in OPTIONAL_TABLES:
+        if optional.table in accepted:
+            continue
+        kpis = f"{', '.join(optional.kpis)} " if optional.kpis else ""
+        verb = "are " if optional.kpis else ""
+        lines.append(f"{optional.label} ({optional.table}): not supplied; {kpis}{verb}{optional.without}")
+    return lines
 
 
 def report_name(area_code: str, as_at: date, suffix: str) -> str:
@@ -126,6 +145,7 @@ def report_data(result: IngestResult) -> ValidationReport:
         messages=list(result.messages),
         notes=list(result.notes),
         totals=totals,
+        not_supplied=tables_not_supplied(summary),
     )
 
 
@@ -241,6 +261,7 @@ def build_workbook(result: IngestResult) -> Workbook:
     ]
     lines += [["Refused", message] for message in report.messages]
     lines += [["Note", note] for note in report.notes]
+    lines += [["Not supplied", line] for line in report.not_supplied]
     _table_sheet(about, ["Item", "Value"], lines, [28, 90])
     for row in about.iter_rows(min_row=2, min_col=2, max_col=2):
         for cell in row:

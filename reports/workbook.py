@@ -45,13 +45,15 @@ from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
-from reports.figures import Figure, PublishedFigures
+from reports.figures import Figure, PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
     number_or_none,
+    reason_for,
+    source_note,
     symbol_for,
 )
 from reports.headlines import build_headlines, published_target, target_status
@@ -89,6 +91,7 @@ FAMILY_COLUMNS = [
     ("Breakdown", 18), ("Numerator", 11), ("Denominator", 12), ("Value", 9),
     ("95% CI lower", 12), ("95% CI upper", 12), ("Unit", 7), ("Polarity", 9), ("Target", 8),
     ("Status", 15), ("Suppressed", 11), ("As at", 11),
+    ("Note", 48),  # why a figure is x (its reason), or where it comes from (its source)
 ]  # fmt: skip
 BREAKDOWN_ORDER = [
     "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
@@ -310,6 +313,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
             (_status_word(value, figure.target, str(record["polarity"]), symbol), None),
             ("yes" if bool(record["suppressed"]) else "no", None),
             (_as_date(record["as_at"]), DATE_FORMAT),
+            (_note(record), None),
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
             write_cell(ws, row, column, cell_value, number_format_)
@@ -320,6 +324,15 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
                             f"$N{FIRST_DATA_ROW}", f"$M{FIRST_DATA_ROW}")
     finish_table(ws, len(FAMILY_COLUMNS), last_row)
     return last_row
+
+
+def _note(record: dict[str, Any]) -> str | None:
+    """The reason of an x, else what the figure's source means, else nothing."""
+    reason = reason_for(record)
+    if reason:
+        return f"not available: {reason}"
+    source = record.get("source")
+    return source_note(source) if isinstance(source, str) and source else None
 
 
 def _number(value: Any) -> float | None:
@@ -496,6 +509,68 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
     finish_table(ws, len(columns), row - 1)
 
 
+def _not_available(ws: Worksheet, data: ReportData) -> None:
+    """The data-quality list of x reasons: each area and quarter whose KPIs are not available
+    for want of data, the reason and the KPIs (KPIS.md "Data coverage")."""
+    write_title(ws, "Not available (x): figures missing for want of data",
+                "A table not supplied, or dates before a table's coverage start, make a KPI x "
+                "(never 0, no target verdict, no trend point). One row per area, quarter and reason.")
+    columns = [("Area code", 11), ("Area name", 22), ("Quarter", 11), ("Reason", 50), ("KPIs", 50),
+               ("Number of KPIs", 15)]
+    write_header(ws, columns)
+    row = FIRST_DATA_ROW
+    listed = [(code, quarter, reason, ids)
+              for quarter in sorted(set(data.kpis["quarter"].astype(str)))
+              for code, reason, ids in not_available_rows(data.kpis, quarter, data.areas)]
+    area_order = {code: index for index, code in enumerate(data.areas)}
+    for code, quarter, reason, ids in sorted(listed, key=lambda item: (area_order[item[0]], item[1], item[2])):
+        for column, value in enumerate([code, data.area_name(code), quarter, reason, ", ".join(ids)], start=1):
+            write_cell(ws, row, column, value)
+        write_cell(ws, row, 6, len(ids), COUNT_FORMAT)
+        row += 1
+    finish_table(ws, len(columns), row - 1)
+
+
+ANNUAL_SHEET_COLUMNS = [
+    ("Area code", 11), ("Area name", 22), ("Year", 8), ("Measure id", 26), ("Measure", 50), ("Unit", 7),
+    ("Numerator", 11), ("Denominator", 12), ("Value", 9), ("Suppressed", 11), ("Symbol", 8),
+    ("DfE year", 9), ("DfE: area", 10), ("DfE: region", 11), ("Region", 22), ("DfE: England", 12),
+]  # fmt: skip
+
+
+def _annual_sheet(ws: Worksheet, data: ReportData) -> None:
+    """DfE's OC2 measures of the year for each area with an OC2 return, beside DfE's figures."""
+    write_title(ws, f"Annual health outcomes (OC2): year ending {data.quarter.end:%d %B %Y}",
+                "Children looked after continuously for 12 months at 31 March, from each area's SSDA903 "
+                "OC2 return; DfE's published figures of the latest year up to then beside them.")
+    write_header(ws, ANNUAL_SHEET_COLUMNS)
+    annual = data.annual if data.annual is not None else pd.DataFrame()
+    area_order = {code: index for index, code in enumerate(data.areas)}
+    if len(annual):
+        annual = annual[annual["area_code"].isin(data.areas)]
+        annual = annual.assign(_o=annual["area_code"].map(area_order)).sort_values("_o", kind="stable")
+    row = FIRST_DATA_ROW
+    for record in annual.to_dict("records"):
+        unit = str(record["unit"])
+        number_format = COUNT_FORMAT if unit == "count" else PERCENT_FORMAT
+        symbol = str(record["symbol"] or "")
+        values: list[tuple[Any, str | None]] = [
+            (record["area_code"], None), (record["area_name"], None), (int(record["year"]), "0"),
+            (record["measure"], None), (record["label"], None), (unit, None),
+            (symbol or _number(record["numerator"]), COUNT_FORMAT),
+            (symbol or _number(record["denominator"]), COUNT_FORMAT),
+            (symbol or _number(record["value"]), number_format),
+            ("yes" if bool(record["suppressed"]) else "no", None), (symbol or None, None),
+            (None if pd.isna(record["published_year"]) else int(record["published_year"]), "0"),
+            (_number(record["dfe_area"]), number_format), (_number(record["region"]), number_format),
+            (record["region_name"], None), (_number(record["england"]), number_format),
+        ]
+        for column, (value, number_format_) in enumerate(values, start=1):
+            write_cell(ws, row, column, value, number_format_)
+        row += 1
+    finish_table(ws, len(ANNUAL_SHEET_COLUMNS), row - 1)
+
+
 def build_workbook(data: ReportData) -> Workbook:
     """The workbook in memory (``write_workbook`` saves it)."""
     figures = PublishedFigures(data.kpis)
@@ -513,13 +588,18 @@ def build_workbook(data: ReportData) -> Workbook:
         ("Delay reasons", "Late or missing IHAs by delay reason, by area and quarter"),
         ("Definitions", "KPI definitions, units, polarity and targets"),
         ("Data quality", "Rows accepted and quarantined per file; extract dates"),
+        ("Not available", "Figures that are x for want of data: area, quarter, reason and KPIs"),
     ]
+    if data.annual is not None:
+        sheet_list.append(("Annual OC2", "DfE's annual OC2 measures of the year, beside DfE's published figures"))
     summary = book.create_sheet("Summary")
     family_sheets = {code: book.create_sheet(family_names[code]) for code in FAMILIES}
     chart_sheet = book.create_sheet("Chart data")
     delay_sheet = book.create_sheet("Delay reasons")
     definitions = book.create_sheet("Definitions")
     quality = book.create_sheet("Data quality")
+    not_available = book.create_sheet("Not available")
+    annual = book.create_sheet("Annual OC2") if data.annual is not None else None
 
     _contents(contents, data, sheet_list)
     _summary(summary, data, figures)
@@ -536,6 +616,9 @@ def build_workbook(data: ReportData) -> Workbook:
     _delay_sheet(delay_sheet, data)
     _definitions(definitions, data, figures)
     _quality(quality, data)
+    _not_available(not_available, data)
+    if annual is not None:
+        _annual_sheet(annual, data)
     for ws in book.worksheets:
         ws.sheet_view.zoomScale = 100
     return book

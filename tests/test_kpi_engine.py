@@ -187,6 +187,7 @@ def test_marts_tables_have_their_documented_columns() -> None:
             ("value", "DOUBLE"),
             ("as_at", "DATE"),
             ("reason", "VARCHAR"),
+            ("source", "VARCHAR"),
         ],
         "iha_delay_reasons": [
             ("area_code", "VARCHAR"),

@@ -50,7 +50,8 @@ def _row(
         "breakdown": breakdown, "numerator": x if shown else None, "denominator": n if shown else None,
         "value": (100 * x / n if unit == "%" else float(x)) if shown else None,
         "ci_lower": 66.9 if shown and unit == "%" else None, "ci_upper": 88.8 if shown and unit == "%" else None,
-        "unit": unit, "polarity": "high", "target": 80.0, "suppressed": suppressed, "as_at": date(2025, 1, 31),
+        "unit": unit, "polarity": "high", "target": 80.0, "suppressed": suppressed,
+        "symbol": "c" if suppressed else "", "reason": "", "source": "", "as_at": date(2025, 1, 31),
     }  # fmt: skip
 
 
@@ -97,7 +98,7 @@ def test_round_trip_keeps_every_row_and_type(tmp_path, kpis):
     )
     pd.testing.assert_frame_equal(pack.frame, expected)
     assert pack.area_code == BIRMINGHAM
-    assert pack.schema_version == "1"
+    assert pack.schema_version == "2"
     assert pack.created_by == "lac-health 0.1.0"
     assert pack.row_count == 10
     assert pack.quarters == ("2024-25-Q2", "2024-25-Q3")
@@ -110,7 +111,7 @@ def test_metadata_holds_the_documented_keys(tmp_path, kpis):
     path = export_pack(kpis, BIRMINGHAM, tmp_path / "p.parquet")
     metadata = {k.decode(): v.decode() for k, v in _metadata(path).items()}
     assert metadata == {
-        "lac_health_pack_schema_version": "1",
+        "lac_health_pack_schema_version": "2",
         "area_code": BIRMINGHAM,
         "created_by": "lac-health 0.1.0",
         "row_count": "10",
@@ -129,10 +130,10 @@ def test_checksum_follows_the_documented_serialisation(tmp_path):
     row = _row(BIRMINGHAM, "2024-25-Q3")
     path = export_pack(_frame([row]), BIRMINGHAM, tmp_path / "one.parquet")
     canonical = (
-        b"lac-health-pack-v1\n"
+        b"lac-health-pack-v2\n"
         b"s9:E08000025,s10:Birmingham,s10:2024-25-Q3,s5:IHA02,s36:IHA completed within 20 working days,s3:all,"
         b"i40,i50,f4054000000000000,f4050b9999999999a,f4056333333333333,s1:%,s4:high,f4054000000000000,"
-        b"b0,d2025-01-31\n"
+        b"b0,s0:,s0:,s0:,d2025-01-31\n"
     )
     assert _metadata(path)[META_CHECKSUM.encode()].decode() == hashlib.sha256(canonical).hexdigest()
 
@@ -182,10 +183,10 @@ def test_tampered_checksum_is_refused(tmp_path, kpis):
 @pytest.mark.parametrize(("change", "message"), [
     (lambda t: t.set_column(6, pa.field("numerator", pa.float64()), t.column("numerator").cast(pa.float64())),
      r"column numerator is stored as DOUBLE/None; a pack stores it as INT64/None"),
-    (lambda t: t.drop_columns(["target"]), r"columns are .*; a version 1 pack has exactly"),
+    (lambda t: t.drop_columns(["target"]), r"columns are .*; a version 2 pack has exactly"),
     (lambda t: t.append_column("child_id", pa.array(["c1"] * t.num_rows)), r"columns are .*child_id"),
     (lambda t: t.select([*PACK_COLUMNS[1:], PACK_COLUMNS[0]]), r"in that order"),
-    (lambda t: t.set_column(15, pa.field("as_at", pa.string()), pa.array(["2025-01-31"] * t.num_rows)),
+    (lambda t: t.set_column(18, pa.field("as_at", pa.string()), pa.array(["2025-01-31"] * t.num_rows)),
      r"column as_at is stored as BYTE_ARRAY/String; a pack stores it as INT32/Date"),
 ])  # fmt: skip
 def test_a_wrong_schema_is_refused(tmp_path, kpis, change, message):
@@ -198,10 +199,42 @@ def test_a_wrong_schema_is_refused(tmp_path, kpis, change, message):
 def test_another_schema_version_is_refused(tmp_path, kpis):
     path = export_pack(kpis, BIRMINGHAM, tmp_path / "p.parquet")
     metadata = _metadata(path)
-    metadata[b"lac_health_pack_schema_version"] = b"2"
+    metadata[b"lac_health_pack_schema_version"] = b"3"
     _rewrite(path, pq.read_table(path), metadata)
-    with pytest.raises(PackError, match="pack schema version 2; this lac-health reads version 1"):
+    with pytest.raises(PackError, match="pack schema version 3; this lac-health reads versions 1 and 2"):
         read_pack(path)
+
+
+def test_a_version_1_pack_is_still_read(tmp_path, kpis):
+    """A pack from before the symbols: its 16 columns, checksum over the v1 serialisation."""
+    from pipelines.packs import FIELDS_BY_VERSION
+
+    path = export_pack(kpis, BIRMINGHAM, tmp_path / "p.parquet")
+    table = pq.read_table(path).drop_columns(["symbol", "reason", "source"])
+    v1 = pa.schema([pa.field(n, k, nullable=null) for n, k, null in FIELDS_BY_VERSION["1"]])
+    table = table.cast(v1)
+    metadata = _metadata(path)
+    metadata[b"lac_health_pack_schema_version"] = b"1"
+    metadata[META_CHECKSUM.encode()] = rows_checksum(table, "1").encode()
+    _rewrite(path, table, metadata)
+    pack = read_pack(path)
+    assert pack.schema_version == "1"
+    expected = kpis[kpis["area_code"] == BIRMINGHAM].sort_values(list(KEY_COLUMNS), ignore_index=True)
+    pd.testing.assert_frame_equal(pack.frame, expected)  # c where suppressed, blank elsewhere
+
+
+def test_a_not_available_row_travels_with_its_reason(tmp_path, kpis):
+    rows = kpis[kpis["area_code"] == BIRMINGHAM].copy()
+    sdq = rows["kpi_id"] == "IHA04"
+    rows.loc[sdq, ["numerator", "denominator", "value"]] = None
+    rows.loc[sdq, "symbol"] = "x"
+    rows.loc[sdq, "reason"] = "no health assessments supplied"
+    frame = read_pack(export_pack(rows, BIRMINGHAM, tmp_path / "p.parquet")).frame
+    got = frame[frame["kpi_id"] == "IHA04"]
+    assert set(got["symbol"]) == {"x"} and set(got["reason"]) == {"no health assessments supplied"}
+    rows.loc[sdq, "reason"] = ""
+    with pytest.raises(PackError, match="must carry its reason"):
+        export_pack(rows, BIRMINGHAM, tmp_path / "q.parquet")
 
 
 def test_a_plain_parquet_file_is_not_a_pack(tmp_path, kpis):

@@ -16,7 +16,7 @@ from reports.workbook import FIRST_DATA_ROW, HEADER_ROW, sheet_title, write_work
 
 FORMULA_NAME = '=HYPERLINK("http://example.invalid","click")'
 EXPECTED_SHEETS = ["Contents", "Summary", *FAMILIES, "Chart data", "Delay reasons",
-                   "Definitions", "Data quality"]
+                   "Definitions", "Data quality", "Not available"]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     assert {r["Area code"].value for r in records} == {HOME, *PARTNERS}
     assert len({r["Quarter"].value for r in records}) == 8
     assert ws.freeze_panes == f"A{FIRST_DATA_ROW}"
-    assert ws.auto_filter.ref == f"A{HEADER_ROW}:Q{ws.max_row}"
+    assert ws.auto_filter.ref == f"A{HEADER_ROW}:R{ws.max_row}"
     assert ws.column_dimensions["E"].width >= 30
 
 

@@ -4,6 +4,11 @@
 -- Cohort: staging.looked_after_12_months (looked after at qe, not on V3/V4, current period
 -- began on or before qe − 12 months, no V3/V4 episode in (qe − 12 months, qe]).
 -- hit: a completed IHA or RHA dated in (qe − 12 months, qe]. Reference date: qe.
+--
+-- Where the extract supplies no health assessments but an OC2 return, the 31 March the
+-- return is for (staging.ha01_from_oc2) takes its cohort and hits from the return instead:
+-- the OC2 children, hit = HEALTH_ASSESSMENT = 1 (staging.ha01_oc2_children). Those rows
+-- carry source 'oc2' in marts.kpi_results; every other HA01 row is from the records.
 CREATE OR REPLACE VIEW staging.kpi_facts_ha AS
 WITH assessed AS (
     SELECT DISTINCT c.child_key, c.qe
@@ -12,9 +17,17 @@ WITH assessed AS (
       ON a.child_key = c.child_key
      AND a.completed_date > c.window_start
      AND a.completed_date <= c.qe
+),
+from_records AS (
+    SELECT c.area_code, c.quarter_id AS quarter, 'HA01' AS kpi_id, c.child_key, c.qe AS ref_date,
+           c.placement, c.age_band, a.child_key IS NOT NULL AS hit, CAST(NULL AS DOUBLE) AS measure
+    FROM staging.looked_after_12_months AS c
+    LEFT JOIN assessed AS a
+      ON a.child_key = c.child_key AND a.qe = c.qe
+    ANTI JOIN staging.ha01_from_oc2 AS f
+      ON f.area_code = c.area_code AND f.quarter = c.quarter_id
 )
-SELECT c.area_code, c.quarter_id AS quarter, 'HA01' AS kpi_id, c.child_key, c.qe AS ref_date,
-       c.placement, c.age_band, a.child_key IS NOT NULL AS hit, CAST(NULL AS DOUBLE) AS measure
-FROM staging.looked_after_12_months AS c
-LEFT JOIN assessed AS a
-  ON a.child_key = c.child_key AND a.qe = c.qe;
+SELECT * FROM from_records
+UNION ALL
+SELECT area_code, quarter, 'HA01', child_key, qe, placement, age_band, hit, CAST(NULL AS DOUBLE)
+FROM staging.ha01_oc2_children;

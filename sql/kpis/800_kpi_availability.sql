@@ -18,7 +18,8 @@
 --   '<label> recorded from <coverage_start> only'      the first date looked at is before
 --                                                      the coverage start
 -- A supplied table with no rows has no coverage start and is not a reason (its zeros are
--- real).
+-- real). HA01 at the 31 March of an OC2 return, where no health assessments were supplied,
+-- is available: it comes from the return (staging.ha01_from_oc2, 030_health_assessment_up_to_date.sql).
 CREATE OR REPLACE TABLE staging.kpi_inputs AS
 SELECT * FROM (VALUES
     ('IHA01', 'health_assessments', 'qs'),
@@ -81,4 +82,7 @@ gaps AS (
 SELECT area_code, quarter, kpi_id, string_agg(reason, '; ' ORDER BY reason) AS reason
 FROM gaps
 WHERE reason IS NOT NULL
+  AND NOT (kpi_id = 'HA01' AND EXISTS (
+      SELECT 1 FROM staging.ha01_from_oc2 AS f
+      WHERE f.area_code = gaps.area_code AND f.quarter = gaps.quarter))
 GROUP BY area_code, quarter, kpi_id;

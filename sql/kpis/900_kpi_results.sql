@@ -16,6 +16,9 @@
 -- A KPI that is not available for the area and quarter (staging.kpi_availability: a table
 -- it reads was not supplied or does not cover its dates) has numerator, denominator and
 -- value NULL and its reason in `reason`; `reason` is NULL for every computed figure.
+-- `source` says where a figure comes from when it is not the extract's own records:
+-- 'SSDA903 OC2 return' for HA01 at the 31 March of an OC2 return where no health
+-- assessments were supplied (staging.ha01_from_oc2); NULL otherwise.
 CREATE OR REPLACE TABLE marts.kpi_results AS
 WITH facts AS NOT MATERIALIZED (
     SELECT * FROM staging.kpi_facts_iha
@@ -101,7 +104,8 @@ SELECT
         WHEN 'days' THEN m.median_value
     END END AS DOUBLE) AS value,
     g.as_at,
-    a.reason
+    a.reason,
+    CASE WHEN g.kpi_id = 'HA01' AND o.area_code IS NOT NULL THEN 'SSDA903 OC2 return' END AS source
 FROM grid AS g
 LEFT JOIN counted AS c
   ON c.area_code = g.area_code AND c.quarter = g.quarter
@@ -111,4 +115,6 @@ LEFT JOIN medians AS m
  AND m.kpi_id = g.kpi_id AND m.breakdown = g.breakdown
 LEFT JOIN staging.kpi_availability AS a
   ON a.area_code = g.area_code AND a.quarter = g.quarter AND a.kpi_id = g.kpi_id
+LEFT JOIN staging.ha01_from_oc2 AS o
+  ON o.area_code = g.area_code AND o.quarter = g.quarter
 ORDER BY g.area_code, g.quarter, g.kpi_id, g.breakdown;
