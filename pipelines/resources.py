@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 
 from pipelines.config import Settings, load_settings
 from pipelines.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # imported by the warehouse when a run connects: keeps loading the definitions quick
+    import duckdb
 
 
 class LacHealthSettings(dg.ConfigurableResource):
