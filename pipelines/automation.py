@@ -79,8 +79,7 @@ def build_sensor(job: dg.JobDefinition, extracts_dir_of, settle_seconds: float =
         cursor = json.loads(context.cursor) if context.cursor else {}
         ready, state = settled_new_folders(extracts_dir, cursor, time.time(), settle_seconds)
         if not ready:
-            context.update_cursor(json.dumps(state, sort_keys=True))
-            return dg.SkipReason("no new as-at folder has settled")
+            return dg.SensorResult(skip_reason="no new as-at folder has settled", cursor=json.dumps(state, sort_keys=True))
         keys = [area_key(*folder.split("/")) for folder in ready]
         return dg.SensorResult(
             run_requests=[dg.RunRequest(run_key=key, partition_key=key, tags={"lac_health/area": key}) for key in keys],

@@ -50,7 +50,8 @@ def _spec(model) -> dg.AssetSpec:
         kinds={"duckdb", "sql"},
         description=model.description,
         metadata={"sql": dg.MetadataValue.path(str(model.path)), "creates": ", ".join(model.creates) or "macros only"},
-        automation_condition=quarter_automation() if final else None,
+        # On every model: they run as one step, and those reading the clean tables see an area's update.
+        automation_condition=quarter_automation(),
     )
 
 
