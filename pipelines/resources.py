@@ -68,3 +68,22 @@ class WarehouseResource(dg.ConfigurableResource):
 
         with connect(Path(self.path) if self.path else settings.warehouse) as con:
             yield con
+
+
+def run_settings(lac_health: LacHealthSettings, *, check_disk: bool = False) -> Settings:
+    """The run's settings, after the CLI's preflight when ``check_disk`` (writable folders, free space).
+
+    A configuration error (a folder that does not exist, a full disk) stops the run with its
+    message, as ``dg.Failure``, not as a traceback.
+    """
+    from pipelines.errors import UserFacingError
+
+    try:
+        settings = lac_health.settings()
+        if check_disk:
+            from pipelines.preflight import preflight
+
+            preflight(settings)
+    except UserFacingError as error:
+        raise dg.Failure(description=str(error)) from None
+    return settings

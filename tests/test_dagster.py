@@ -183,6 +183,20 @@ def test_a_bad_file_in_one_area_fails_only_that_area(extracts: Path, tmp_path: P
     assert statuses[bad] == "refused" and statuses[area_key("E08000025", "2025-10-30")] == "accepted"
 
 
+def test_an_area_run_checks_the_disk_first_as_the_cli_does(extracts: Path, tmp_path: Path, monkeypatch):
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr("pipelines.preflight.shutil.disk_usage",
+                        lambda path: type(usage)(usage.total, usage.total - 10 * 2**20, 10 * 2**20))
+    key = area_key("E08000025", "2025-10-30")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(area_extract_partitions.name, [key])
+    result = _materialise(AREA_ASSETS, extracts, tmp_path, partition_key=key, instance=instance, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "not enough free space" in failure.step_failure_data.user_failure_data.description
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 def _write_folder(root: Path, area: str, as_at: str) -> Path:
     folder = root / area / as_at
     folder.mkdir(parents=True)

@@ -34,7 +34,7 @@ from pipelines.assets.keys import (
     contract_check_name,
 )
 from pipelines.partitions import area_extract_partitions, parse_area_key
-from pipelines.resources import LacHealthSettings, WarehouseResource
+from pipelines.resources import LacHealthSettings, WarehouseResource, run_settings
 
 # An as-at date older than this, on the day the extract is validated, is stale: a quarterly
 # extract is sent within weeks of the quarter end, so one older than two quarters was missed.
@@ -78,7 +78,8 @@ def _folder_of(settings, key: str) -> Path:
 def validated_extract(context: dg.AssetExecutionContext, lac_health: LacHealthSettings):
     from pipelines.ingest import ingest_folder
 
-    settings = lac_health.settings()
+    # As the CLI: an unwritable folder or a full disk stops before anything is written.
+    settings = run_settings(lac_health, check_disk=True)
     folder = _folder_of(settings, context.partition_key)
     if not folder.is_dir():
         raise dg.Failure(f"{context.partition_key}: the folder {folder} does not exist (renamed or removed?)")
@@ -117,7 +118,7 @@ def validation_report(context: dg.AssetExecutionContext, lac_health: LacHealthSe
                       validated) -> dg.MaterializeResult:
     from reports.validation import write_validation_reports
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     files = write_validation_reports(validated, settings.out_dir)
     return dg.MaterializeResult(metadata={
@@ -158,7 +159,7 @@ def store_clean_tables(context: dg.AssetExecutionContext, lac_health: LacHealthS
     """Store the extract's raw, accepted and audit rows (replacing an earlier load of the same extract)."""
     from pipelines.warehouse import load_ingest
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health)
     with warehouse.connect(settings) as con:
         load_ingest(con, validated)
         counts = warehouse_counts(con, validated.area_code, validated.as_at)

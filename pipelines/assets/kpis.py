@@ -27,7 +27,7 @@ from pipelines.assets.keys import (
 from pipelines.assets.sql_models import model_deps, sql_models
 from pipelines.automation import follow_automation, quarter_automation
 from pipelines.partitions import quarter_of_key, quarter_partitions
-from pipelines.resources import LacHealthSettings, WarehouseResource
+from pipelines.resources import LacHealthSettings, WarehouseResource, run_settings
 
 MODELS = sql_models()
 # Single-run backfills are what we want; Dagster marks the parameter beta, and says so at every load.
@@ -94,7 +94,7 @@ def stage_and_compute_kpis(context: dg.AssetExecutionContext, lac_health: LacHea
     from pipelines.pipeline import compute_and_record_kpis
     from pipelines.warehouse import accepted_extracts
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health, check_disk=True)  # the quarter's run writes the marts, files and reports
     quarters = quarters_of(context)
     with warehouse.connect(settings) as con:
         extracts = accepted_extracts(con)
@@ -193,7 +193,7 @@ def published_kpis(context: dg.AssetExecutionContext, lac_health: LacHealthSetti
     from pipelines.partition_storage import quarter_window
     from pipelines.pipeline import attacker_check, publish_kpis
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health)
     files, disclosures, rows, suppressed = [], [], 0, 0
     with warehouse.connect(settings) as con:
         windows = {quarter: quarter_window(con, quarter) for quarter in quarters_of(context)}
@@ -235,7 +235,7 @@ def latest_kpis(context: dg.AssetExecutionContext, lac_health: LacHealthSettings
     from pipelines.partition_storage import latest_report_quarter, quarter_window
     from pipelines.pipeline import publish_kpis
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health)
     with warehouse.connect(settings) as con:
         quarter = latest_report_quarter(con)
         if quarter is None:

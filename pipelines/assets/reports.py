@@ -20,7 +20,7 @@ from pipelines.assets.keys import (
 from pipelines.assets.kpis import SINGLE_RUN, quarters_of
 from pipelines.automation import follow_automation
 from pipelines.partitions import quarter_partitions
-from pipelines.resources import LacHealthSettings, WarehouseResource
+from pipelines.resources import LacHealthSettings, WarehouseResource, run_settings
 
 _REPORTS = {
     BOARD_REPORT: ("html", {"html"}, "report-<quarter>.html for the Corporate Parenting Board: headlines, trends, "
@@ -51,7 +51,7 @@ def write_reports(context: dg.AssetExecutionContext, lac_health: LacHealthSettin
     from pipelines.partition_storage import quarter_window
     from pipelines.warehouse import accepted_extracts
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health)
     written: list = []
     with warehouse.connect(settings) as con:
         extracts = accepted_extracts(con)
@@ -105,7 +105,7 @@ def validation_summary(context: dg.AssetExecutionContext, lac_health: LacHealthS
     from pipelines.ingest import QUARANTINE_COLUMNS, SUMMARY_COLUMNS
     from pipelines.validation_outputs import QUARANTINE_FILE, SUMMARY_FILE, write_csv
 
-    settings = lac_health.settings()
+    settings = run_settings(lac_health)
     with warehouse.connect(settings) as con:
         summary = con.execute("SELECT * FROM audit.validation_summary ORDER BY area_code, as_at, file").df()
         quarantine = con.execute("SELECT * FROM audit.quarantine ORDER BY area_code, as_at, file, row_number").df()
