@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= demo-output
+UI_PORT ?= 3000
 SCALE  ?= area
 
 .PHONY: demo test test-tools ui lint format screenshots bench clean
@@ -27,7 +28,7 @@ test-tools:
 
 ui: $(STAMP)
 	@mkdir -p .dagster_home && cp config/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

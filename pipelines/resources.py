@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 
 from pipelines.config import Settings, load_settings
 from pipelines.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # imported by the warehouse when a run connects: keeps loading the definitions quick
+    import duckdb
 
 
 class LacHealthSettings(dg.ConfigurableResource):
@@ -65,3 +68,22 @@ class WarehouseResource(dg.ConfigurableResource):
 
         with connect(Path(self.path) if self.path else settings.warehouse) as con:
             yield con
+
+
+def run_settings(lac_health: LacHealthSettings, *, check_disk: bool = False) -> Settings:
+    """The run's settings, after the CLI's preflight when ``check_disk`` (writable folders, free space).
+
+    A configuration error (a folder that does not exist, a full disk) stops the run with its
+    message, as ``dg.Failure``, not as a traceback.
+    """
+    from pipelines.errors import UserFacingError
+
+    try:
+        settings = lac_health.settings()
+        if check_disk:
+            from pipelines.preflight import preflight
+
+            preflight(settings)
+    except UserFacingError as error:
+        raise dg.Failure(description=str(error)) from None
+    return settings

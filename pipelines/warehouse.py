@@ -86,12 +86,14 @@ def _check_whole(path: Path | str, con: duckdb.DuckDBPyConnection) -> None:
     if str(path) == ":memory:" or not Path(path).is_file():
         return
     name = con.execute("SELECT current_database()").fetchone()[0]
-    sizes = con.execute("SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = ?",
+    # Used blocks, not total: free blocks at the end of the file are truncated away at a
+    # checkpoint (deletes and reloads across connections, e.g. one Dagster run per area).
+    sizes = con.execute("SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = ?",
                         [name]).fetchone()
     if sizes is None:
         return
-    block_size, total_blocks = (int(v) for v in sizes)
-    if Path(path).stat().st_size < _FILE_HEADERS + block_size * total_blocks:
+    block_size, used_blocks = (int(v) for v in sizes)
+    if Path(path).stat().st_size < _FILE_HEADERS + block_size * used_blocks:
         con.close()
         raise WarehouseError(f"the warehouse {path} is damaged (the file is shorter than the data it "
                              f"lists: it was cut off). {REBUILD_ADVICE}")

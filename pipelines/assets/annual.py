@@ -9,7 +9,7 @@ return. docs/kpis.md "The annual OC2 measures".
 
 import dagster as dg
 
-from pipelines.assets.keys import GROUP_KPIS, INGESTED_EXTRACTS
+from pipelines.assets.keys import GROUP_KPIS, clean_table_key
 from pipelines.resources import LacHealthSettings, WarehouseResource
 
 ANNUAL_MEASURES = dg.AssetKey("annual_measures")
@@ -17,7 +17,7 @@ ANNUAL_MEASURES = dg.AssetKey("annual_measures")
 
 @dg.asset(
     key=ANNUAL_MEASURES,
-    deps=[INGESTED_EXTRACTS],
+    deps=[clean_table_key("oc2"), clean_table_key("episodes")],
     group_name=GROUP_KPIS,
     description=(
         "DfE's OC2 outcome measures (annual health assessment, immunisations, dental check, "
