@@ -9,7 +9,7 @@ return. docs/kpis.md "The annual OC2 measures".
 
 import dagster as dg
 
-from pipelines.assets.keys import GROUP_KPIS, clean_table_key
+from pipelines.assets.keys import ANALYSTS, GROUP_KPIS, WAREHOUSE_POOL, clean_table_key
 from pipelines.resources import LacHealthSettings, WarehouseResource
 
 ANNUAL_MEASURES = dg.AssetKey("annual_measures")
@@ -19,6 +19,9 @@ ANNUAL_MEASURES = dg.AssetKey("annual_measures")
     key=ANNUAL_MEASURES,
     deps=[clean_table_key("oc2"), clean_table_key("episodes")],
     group_name=GROUP_KPIS,
+    pool=WAREHOUSE_POOL,
+    owners=[ANALYSTS],
+    kinds={"duckdb", "csv"},
     description=(
         "DfE's OC2 outcome measures (annual health assessment, immunisations, dental check, "
         "development check under 5, SDQ, convictions, substance misuse) of the latest year with an "
