@@ -96,9 +96,9 @@ def published_kpis(context: dg.AssetExecutionContext, lac_health: LacHealthSetti
 
 def kpi_sanity_failures(con, quarter):
     """Rows of the quarter's KPI results outside 0 ≤ numerator ≤ denominator (sql/checks/kpi_sanity.sql)."""
-    from pipelines.paths import PROJECT_ROOT
+    from pipelines.paths import SQL_DIR
 
-    return con.execute((PROJECT_ROOT / "sql" / "checks" / "kpi_sanity.sql").read_text(), [quarter.id]).df()
+    return con.execute((SQL_DIR / "checks" / "kpi_sanity.sql").read_text(), [quarter.id]).df()
 
 
 def quarter_output_dir(out_dir, quarter):
