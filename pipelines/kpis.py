@@ -4,7 +4,9 @@ Python only loads the run's inputs (which extract of each area, which quarters, 
 catalogue and the working-day calendar) into ``staging``; the definitions live in SQL:
 ``sql/staging/*.sql`` builds the models (periods of care, snapshots, IHA cohort, RHA due
 chain, CAMHS waits) and ``sql/kpis/*.sql`` the KPIs, each file rebuilding its tables, so a
-rerun replaces everything. ``docs/kpis.md`` explains each KPI in plain words.
+rerun replaces everything. What the KPIs are comes from the ``-- kpis:`` blocks of those
+files (pipelines.kpi_catalogue): the catalogue, each KPI's optional input
+(``staging.kpi_inputs``) and the UNION of the facts views (``staging.kpi_facts``). ``docs/kpis.md`` explains each KPI in plain words.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ import duckdb
 import pandas as pd
 
 from pipelines.calendar import calendar_frame, holidays_version, nation_of
-from pipelines.kpi_catalogue import KPIS
+from pipelines.kpi_catalogue import KPI_SQL_DIR, KPIS, facts_union_sql
 from pipelines.paths import SQL_DIR
 from pipelines.quarters import Quarter
-from pipelines.warehouse import create_schema, run_sql_dir
+from pipelines.warehouse import create_schema, run_sql_dir, run_sql_file, sql_files
 
 STAGING_SQL_DIR = SQL_DIR / "staging"
-KPI_SQL_DIR = SQL_DIR / "kpis"
 
 RESULT_COLUMNS = (
     "area_code",
@@ -94,6 +95,12 @@ def compute_kpis(
     _load_table(
         con, "staging.kpi_catalogue", _catalogue_frame(), {"kpi_id": "VARCHAR", "unit": "VARCHAR"}
     )
+    _load_table(
+        con,
+        "staging.kpi_inputs",
+        _inputs_frame(),
+        {"kpi_id": "VARCHAR", "table_name": "VARCHAR", "looks_from": "VARCHAR"},
+    )
     first, last = _calendar_span(con, quarter_list)
     _load_table(
         con,
@@ -116,8 +123,21 @@ def compute_kpis(
     )
     with _no_progress_bar(con):
         run_sql_dir(con, STAGING_SQL_DIR)
-        run_sql_dir(con, KPI_SQL_DIR)
+        _run_kpi_sql(con)
     return kpi_results(con)
+
+
+def _run_kpi_sql(con: duckdb.DuckDBPyConnection) -> None:
+    """Every file of sql/kpis in name order, with ``staging.kpi_facts`` created from the
+    catalogue once the last file declaring KPIs has run (DuckDB binds a view when it is
+    created, so the views it unites must exist by then; 900_kpi_results.sql counts it)."""
+    files = sql_files(KPI_SQL_DIR)
+    models = {definition.sql_path.name for definition in KPIS}
+    last_model = max(index for index, path in enumerate(files) if path.name in models)
+    for index, path in enumerate(files):
+        run_sql_file(con, path)
+        if index == last_model:
+            con.execute(facts_union_sql())
 
 
 def kpi_results(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -188,6 +208,18 @@ def _catalogue_frame() -> pd.DataFrame:
         {
             "kpi_id": [definition.id for definition in KPIS],
             "unit": [definition.unit for definition in KPIS],
+        }
+    )
+
+
+def _inputs_frame() -> pd.DataFrame:
+    """The optional table each KPI reads and the first date it looks at (800_kpi_availability.sql)."""
+    needing = [definition for definition in KPIS if definition.needs_table]
+    return pd.DataFrame(
+        {
+            "kpi_id": [definition.id for definition in needing],
+            "table_name": [definition.needs_table for definition in needing],
+            "looks_from": [definition.looks_from for definition in needing],
         }
     )
 

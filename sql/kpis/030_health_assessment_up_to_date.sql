@@ -4,6 +4,20 @@
 -- Cohort: staging.looked_after_12_months (looked after at qe, not on V3/V4, current period
 -- began on or before qe − 12 months, no V3/V4 episode in (qe − 12 months, qe]).
 -- hit: a completed IHA or RHA dated in (qe − 12 months, qe]. Reference date: qe.
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   HA01:
+--     name: Health assessment up to date
+--     family: HA
+--     unit: "%"
+--     polarity: high
+--     reference_date: quarter end
+--     needs: {table: health_assessments, from: year}
+--     charts: [equity]
+--     published: annual_health_assessment
+--     definition: >-
+--       Of the children in care for at least 12 months on the last day of the quarter, the share
+--       who had a health assessment in those 12 months (the DfE measure).
 CREATE OR REPLACE VIEW staging.kpi_facts_ha AS
 WITH assessed AS (
     SELECT DISTINCT c.child_key, c.qe
