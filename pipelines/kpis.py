@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
 from pipelines.calendar import calendar_frame, holidays_version, nation_of
+from pipelines.dates import as_date
 from pipelines.kpi_catalogue import KPI_SQL_DIR, KPIS, facts_union_sql
 from pipelines.paths import SQL_DIR
 from pipelines.quarters import Quarter
@@ -186,7 +187,7 @@ def _chosen_extracts(con: duckdb.DuckDBPyConnection, extracts: pd.DataFrame | No
             raise ValueError(
                 f"extracts names more than one as-at extract for {', '.join(duplicated)}"
             )
-    chosen["as_at"] = [_as_date(pd.Timestamp(value)) for value in chosen["as_at"]]
+    chosen["as_at"] = [as_date(pd.Timestamp(value)) for value in chosen["as_at"]]
     if chosen["as_at"].isna().any():
         raise ValueError("extracts has an area without an as_at date")
     chosen["nation"] = [nation_of(code) for code in chosen["area_code"]]
@@ -237,8 +238,8 @@ def _calendar_span(
     [(first_data, last_data)] = con.execute(
         f"SELECT min(first), max(last) FROM ({' UNION ALL '.join(bounds)})"
     ).fetchall()
-    first = min(d for d in (_as_date(first_data), quarters[0].start) if d is not None)
-    last = max(d for d in (_as_date(last_data), quarters[-1].end) if d is not None)
+    first = min(d for d in (as_date(first_data), quarters[0].start) if d is not None)
+    last = max(d for d in (as_date(last_data), quarters[-1].end) if d is not None)
     return first - CALENDAR_MARGIN, last + CALENDAR_MARGIN
 
 
@@ -256,13 +257,3 @@ def _load_table(
     finally:
         con.unregister(view)
 
-
-def _as_date(value: object) -> date | None:
-    """A date from what DuckDB or pandas hands back (date, datetime, Timestamp, NaT, None)."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, datetime):  # also pd.Timestamp
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"not a date: {value!r}")

@@ -42,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
+from pipelines.dates import as_date
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
@@ -309,7 +310,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
             (figure.target, number_format),
             (_status_word(value, figure.target, str(record["polarity"]), symbol), None),
             ("yes" if bool(record["suppressed"]) else "no", None),
-            (_as_date(record["as_at"]), DATE_FORMAT),
+            (as_date(record["as_at"]), DATE_FORMAT),
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
             write_cell(ws, row, column, cell_value, number_format_)
@@ -324,12 +325,6 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
 
 def _number(value: Any) -> float | None:
     return number_or_none(value)
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).date()
 
 
 def _chart_data(ws: Worksheet, data: ReportData,
@@ -483,7 +478,7 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
         message = record.get("message")
         values: list[tuple[Any, str | None]] = [
             (record["area_code"], None), (data.area_name(record["area_code"]), None),
-            (_as_date(record["as_at"]), DATE_FORMAT), (record["file"], None),
+            (as_date(record["as_at"]), DATE_FORMAT), (record["file"], None),
             (record["table"], None), (rows_in, COUNT_FORMAT), (accepted, COUNT_FORMAT),
             (int(record["rows_quarantined"]), COUNT_FORMAT),
             (100 * accepted / rows_in if rows_in else NOT_APPLICABLE, PERCENT_FORMAT),
