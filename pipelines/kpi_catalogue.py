@@ -44,6 +44,19 @@ FAMILIES: Mapping[str, str] = MappingProxyType(
 )
 
 KPI_SQL_DIR = SQL_DIR / "kpis"
+# Every KPI result has one row per breakdown, in this order (the cells of a breakdown sum to
+# "all"); sql/kpis/900_kpi_results.sql makes the rows, disclosure control and the workbook
+# order them.
+BREAKDOWNS = (
+    "all",
+    "placement:IN",
+    "placement:OUT",
+    "placement:UNKNOWN",
+    "age:0-4",
+    "age:5-9",
+    "age:10-15",
+    "age:16+",
+)
 # The optional tables a KPI can depend on (children and episodes are always supplied).
 OPTIONAL_TABLES = ("health_assessments", "gp_registrations", "camhs_referrals", "sdq")
 

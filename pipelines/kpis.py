@@ -38,16 +38,6 @@ RESULT_COLUMNS = (
     "as_at",
     "reason",  # why the KPI is not available (KPIS.md "Data coverage"); NULL when computed
 )
-BREAKDOWNS = (
-    "all",
-    "placement:IN",
-    "placement:OUT",
-    "placement:UNKNOWN",
-    "age:0-4",
-    "age:5-9",
-    "age:10-15",
-    "age:16+",
-)
 
 # The calendar must cover every date that working days are counted from or to (period
 # starts, due dates, completions): the data's dates and the quarters, with a year either

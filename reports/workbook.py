@@ -43,7 +43,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.dates import as_date
-from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.kpi_catalogue import BREAKDOWNS, FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
 from reports.figures import Figure, PublishedFigures
@@ -91,10 +91,7 @@ FAMILY_COLUMNS = [
     ("95% CI lower", 12), ("95% CI upper", 12), ("Unit", 7), ("Polarity", 9), ("Target", 8),
     ("Status", 15), ("Suppressed", 11), ("As at", 11),
 ]  # fmt: skip
-BREAKDOWN_ORDER = [
-    "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
-    "age:0-4", "age:5-9", "age:10-15", "age:16+",
-]  # fmt: skip
+BREAKDOWN_ORDER = BREAKDOWNS
 
 
 def sheet_title(name: str) -> str:
