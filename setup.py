@@ -27,6 +27,8 @@ class BuildPyWithBundledData(build_py):
             return
         target = Path(self.build_lib) / "pipelines" / "_bundled"
         for name in BUNDLED:
+            if not (ROOT / name).is_dir():  # a wheel without them would install but not run
+                raise SystemExit(f"setup.py: the folder {name}/ is missing from {ROOT}")
             destination = target / name
             shutil.rmtree(destination, ignore_errors=True)
             for source in sorted((ROOT / name).rglob("*")):
