@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 
+from pipelines.disclosure import AUDIENCES
 from pipelines.errors import UsageError
 from pipelines.paths import CONFIG_DIR, PROJECT_ROOT
 from pipelines.quarters import Quarter
 
-AUDIENCES = ("board", "internal")
 _AREA_CODE = re.compile(r"^[EWSN]\d{8}$")
 
 ENVIRONMENT_KEYS = {

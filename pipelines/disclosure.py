@@ -30,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pipelines.kpi_catalogue import BREAKDOWNS
+
 AUDIENCES = ("board", "internal")
 DEFAULT_AUDIENCE = "board"
 UNITS = ("%", "days", "count")
@@ -52,16 +54,7 @@ REQUIRED_COLUMNS = (
 )
 TOTAL = "all"
 PROTECTED_CELL = "placement:OUT"  # chosen as a complementary cell only when nothing else will do
-BREAKDOWN_ORDER = (
-    "all",
-    "placement:IN",
-    "placement:OUT",
-    "placement:UNKNOWN",
-    "age:0-4",
-    "age:5-9",
-    "age:10-15",
-    "age:16+",
-)
+BREAKDOWN_ORDER = BREAKDOWNS
 _GROUP = ["area_code", "quarter", "kpi_id"]
 
 FINDING_CODES = {

@@ -4,26 +4,28 @@ Python only loads the run's inputs (which extract of each area, which quarters, 
 catalogue and the working-day calendar) into ``staging``; the definitions live in SQL:
 ``sql/staging/*.sql`` builds the models (periods of care, snapshots, IHA cohort, RHA due
 chain, CAMHS waits) and ``sql/kpis/*.sql`` the KPIs, each file rebuilding its tables, so a
-rerun replaces everything. ``docs/kpis.md`` explains each KPI in plain words.
+rerun replaces everything. What the KPIs are comes from the ``-- kpis:`` blocks of those
+files (pipelines.kpi_catalogue): the catalogue, each KPI's optional input
+(``staging.kpi_inputs``) and the UNION of the facts views (``staging.kpi_facts``). ``docs/kpis.md`` explains each KPI in plain words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
 from pipelines.calendar import calendar_frame, holidays_version, nation_of
-from pipelines.kpi_catalogue import KPIS
+from pipelines.dates import as_date
+from pipelines.kpi_catalogue import KPI_SQL_DIR, KPIS, facts_union_sql
 from pipelines.paths import SQL_DIR
 from pipelines.quarters import Quarter
-from pipelines.warehouse import create_schema, run_sql_dir
+from pipelines.warehouse import create_schema, run_sql_dir, run_sql_file, sql_files
 
 STAGING_SQL_DIR = SQL_DIR / "staging"
-KPI_SQL_DIR = SQL_DIR / "kpis"
 
 RESULT_COLUMNS = (
     "area_code",
@@ -36,16 +38,6 @@ RESULT_COLUMNS = (
     "as_at",
     "reason",  # why the KPI is not available (KPIS.md "Data coverage"); NULL when computed
     "source",  # where the figure comes from when not the extract's own records (HA01 from OC2); NULL otherwise
-)
-BREAKDOWNS = (
-    "all",
-    "placement:IN",
-    "placement:OUT",
-    "placement:UNKNOWN",
-    "age:0-4",
-    "age:5-9",
-    "age:10-15",
-    "age:16+",
 )
 
 # The calendar must cover every date that working days are counted from or to (period
@@ -95,6 +87,12 @@ def compute_kpis(
     _load_table(
         con, "staging.kpi_catalogue", _catalogue_frame(), {"kpi_id": "VARCHAR", "unit": "VARCHAR"}
     )
+    _load_table(
+        con,
+        "staging.kpi_inputs",
+        _inputs_frame(),
+        {"kpi_id": "VARCHAR", "table_name": "VARCHAR", "looks_from": "VARCHAR"},
+    )
     first, last = _calendar_span(con, quarter_list)
     _load_table(
         con,
@@ -117,8 +115,21 @@ def compute_kpis(
     )
     with _no_progress_bar(con):
         run_sql_dir(con, STAGING_SQL_DIR)
-        run_sql_dir(con, KPI_SQL_DIR)
+        _run_kpi_sql(con)
     return kpi_results(con)
+
+
+def _run_kpi_sql(con: duckdb.DuckDBPyConnection) -> None:
+    """Every file of sql/kpis in name order, with ``staging.kpi_facts`` created from the
+    catalogue once the last file declaring KPIs has run (DuckDB binds a view when it is
+    created, so the views it unites must exist by then; 900_kpi_results.sql counts it)."""
+    files = sql_files(KPI_SQL_DIR)
+    models = {definition.sql_path.name for definition in KPIS}
+    last_model = max(index for index, path in enumerate(files) if path.name in models)
+    for index, path in enumerate(files):
+        run_sql_file(con, path)
+        if index == last_model:
+            con.execute(facts_union_sql())
 
 
 def kpi_results(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -168,7 +179,7 @@ def _chosen_extracts(con: duckdb.DuckDBPyConnection, extracts: pd.DataFrame | No
             raise ValueError(
                 f"extracts names more than one as-at extract for {', '.join(duplicated)}"
             )
-    chosen["as_at"] = [_as_date(pd.Timestamp(value)) for value in chosen["as_at"]]
+    chosen["as_at"] = [as_date(pd.Timestamp(value)) for value in chosen["as_at"]]
     if chosen["as_at"].isna().any():
         raise ValueError("extracts has an area without an as_at date")
     chosen["nation"] = [nation_of(code) for code in chosen["area_code"]]
@@ -194,6 +205,18 @@ def _catalogue_frame() -> pd.DataFrame:
     )
 
 
+def _inputs_frame() -> pd.DataFrame:
+    """The optional table each KPI reads and the first date it looks at (800_kpi_availability.sql)."""
+    needing = [definition for definition in KPIS if definition.needs_table]
+    return pd.DataFrame(
+        {
+            "kpi_id": [definition.id for definition in needing],
+            "table_name": [definition.needs_table for definition in needing],
+            "looks_from": [definition.looks_from for definition in needing],
+        }
+    )
+
+
 def _calendar_span(
     con: duckdb.DuckDBPyConnection, quarters: Sequence[Quarter]
 ) -> tuple[date, date]:
@@ -207,8 +230,8 @@ def _calendar_span(
     [(first_data, last_data)] = con.execute(
         f"SELECT min(first), max(last) FROM ({' UNION ALL '.join(bounds)})"
     ).fetchall()
-    first = min(d for d in (_as_date(first_data), quarters[0].start) if d is not None)
-    last = max(d for d in (_as_date(last_data), quarters[-1].end) if d is not None)
+    first = min(d for d in (as_date(first_data), quarters[0].start) if d is not None)
+    last = max(d for d in (as_date(last_data), quarters[-1].end) if d is not None)
     return first - CALENDAR_MARGIN, last + CALENDAR_MARGIN
 
 
@@ -226,13 +249,3 @@ def _load_table(
     finally:
         con.unregister(view)
 
-
-def _as_date(value: object) -> date | None:
-    """A date from what DuckDB or pandas hands back (date, datetime, Timestamp, NaT, None)."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, datetime):  # also pd.Timestamp
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"not a date: {value!r}")

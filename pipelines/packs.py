@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from pipelines import __version__
 from pipelines.atomic import write_atomic
+from pipelines.dates import as_date
 from pipelines.disclosure import disclosure_findings
 from pipelines.errors import UserFacingError
 
@@ -197,16 +198,6 @@ def _check_columns(frame: pd.DataFrame) -> None:
         )
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
-        return None
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
 def _to_table(frame: pd.DataFrame) -> pa.Table:
     arrays = []
     for name, kind, _ in PACK_FIELDS:
@@ -225,7 +216,7 @@ def _to_table(frame: pd.DataFrame) -> pa.Table:
         elif pa.types.is_boolean(kind):
             values = [None if pd.isna(v) else _as_bool(v, name) for v in column]
         else:
-            values = [_as_date(v) for v in column]
+            values = [as_date(v) for v in column]
         arrays.append(pa.array(values, type=kind))
     return pa.Table.from_arrays(arrays, schema=PACK_SCHEMA)
 

@@ -24,6 +24,7 @@ import yaml
 
 from pipelines.areas import all_areas, area_name
 from pipelines.errors import UserFacingError
+from pipelines.kpi_catalogue import published_counterparts
 from pipelines.paths import CONFIG_DIR
 from pipelines.quarters import Quarter
 from pipelines.stats import Z95, Z998, compare_with_comparator, funnel_limits, normalise_polarity
@@ -33,14 +34,10 @@ COMPARATORS = ("partner average", "region", "England")
 KINDS = ("partners", "statistical neighbours")
 ENGLAND_CODE = "E92000001"
 
-# The KPIs of KPIS.md that DfE publishes, and the published measure each matches. HA01,
-# SDQ01 and SDQ02 match the OC2 figures at 31 March; OOA02 the national distance table.
-PUBLISHED_COUNTERPARTS: dict[str, str] = {
-    "HA01": "annual_health_assessment",
-    "SDQ01": "sdq_received",
-    "SDQ02": "sdq_concern",
-    "OOA02": "placed_over_20_miles",
-}
+# The KPIs of KPIS.md that DfE publishes, and the published measure each matches (the
+# `published` of each KPI's declaration). HA01, SDQ01 and SDQ02 match the OC2 figures at
+# 31 March; OOA02 the national distance table.
+PUBLISHED_COUNTERPARTS: dict[str, str] = published_counterparts()
 
 FLAG_ABOVE_998 = "above 99.8% limit"
 FLAG_ABOVE_95 = "above 95% limit"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.kpi_catalogue import KpiDefinition, kpi
+from pipelines.kpi_catalogue import KpiDefinition, kpi, kpis_in_chart
 from pipelines.quarters import Quarter
 from pipelines.spc import SIGNALS, classify_points, p_chart, variation_summary
 from pipelines.stats import compare_with_comparator, newcombe_difference, pooled_mean
@@ -57,9 +57,10 @@ FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
 GRID = "#D9D9D9"
 OUTLINE = "#1F1F1F"  # bar outlines: light fills still have a 3:1 edge
 
-# The timeliness KPIs of the equity question (in-area vs out-of-area placements).
-EQUITY_KPIS = ("IHA01", "IHA02", "RHA01", "HA01", "GP01", "GP02", "CAM02", "CAM03", "SDQ01")
-SPC_KPIS = ("IHA02", "RHA01")
+# The timeliness KPIs of the equity question (in-area vs out-of-area placements) and those
+# with an SPC chart: the `charts` of each KPI's declaration (its SQL file's header block).
+EQUITY_KPIS = kpis_in_chart("equity")
+SPC_KPIS = kpis_in_chart("spc")
 DELAY_REASON_LABELS = {
     "late_request": "Request made late",
     "consent": "Waiting for consent",

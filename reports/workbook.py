@@ -42,7 +42,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
-from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.dates import as_date
+from pipelines.kpi_catalogue import BREAKDOWNS, FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
 from reports.figures import Figure, PublishedFigures, not_available_rows
@@ -93,10 +94,7 @@ FAMILY_COLUMNS = [
     ("Status", 15), ("Suppressed", 11), ("As at", 11),
     ("Note", 48),  # why a figure is x (its reason), or where it comes from (its source)
 ]  # fmt: skip
-BREAKDOWN_ORDER = [
-    "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
-    "age:0-4", "age:5-9", "age:10-15", "age:16+",
-]  # fmt: skip
+BREAKDOWN_ORDER = BREAKDOWNS
 
 
 def sheet_title(name: str) -> str:
@@ -312,7 +310,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
             (figure.target, number_format),
             (_status_word(value, figure.target, str(record["polarity"]), symbol), None),
             ("yes" if bool(record["suppressed"]) else "no", None),
-            (_as_date(record["as_at"]), DATE_FORMAT),
+            (as_date(record["as_at"]), DATE_FORMAT),
             (_note(record), None),
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
@@ -337,12 +335,6 @@ def _note(record: dict[str, Any]) -> str | None:
 
 def _number(value: Any) -> float | None:
     return number_or_none(value)
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).date()
 
 
 def _chart_data(ws: Worksheet, data: ReportData,
@@ -496,7 +488,7 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
         message = record.get("message")
         values: list[tuple[Any, str | None]] = [
             (record["area_code"], None), (data.area_name(record["area_code"]), None),
-            (_as_date(record["as_at"]), DATE_FORMAT), (record["file"], None),
+            (as_date(record["as_at"]), DATE_FORMAT), (record["file"], None),
             (record["table"], None), (rows_in, COUNT_FORMAT), (accepted, COUNT_FORMAT),
             (int(record["rows_quarantined"]), COUNT_FORMAT),
             (100 * accepted / rows_in if rows_in else NOT_APPLICABLE, PERCENT_FORMAT),

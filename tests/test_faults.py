@@ -289,7 +289,7 @@ def _interrupt_kpis(monkeypatch) -> None:
     import pipelines.kpis
 
     # Between the staging models and the KPI SQL of the first computation.
-    monkeypatch.setattr("pipelines.kpis.run_sql_dir", _fail_on_call(2, pipelines.kpis.run_sql_dir))
+    monkeypatch.setattr("pipelines.kpis._run_kpi_sql", _fail_on_call(1, pipelines.kpis._run_kpi_sql))
 
 
 def _interrupt_publishing(monkeypatch) -> None:

@@ -8,8 +8,8 @@ import holidays
 import pandas as pd
 import pytest
 
-from pipelines.kpi_catalogue import KPIS
-from pipelines.kpis import BREAKDOWNS, RESULT_COLUMNS, compute_kpis
+from pipelines.kpi_catalogue import BREAKDOWNS, KPIS
+from pipelines.kpis import RESULT_COLUMNS, compute_kpis
 from pipelines.quarters import Quarter
 from pipelines.warehouse import connect
 from tests.kpi_fixtures import Extract, cell, run

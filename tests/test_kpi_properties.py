@@ -111,15 +111,8 @@ def test_rates_are_bounded_and_breakdowns_add_up(data: st.DataObject) -> None:
         unclassified, iha_cohort, iha02_facts = con.execute(
             """
             SELECT
-                (SELECT count(*) FROM (
-                    SELECT placement, age_band FROM staging.kpi_facts_iha
-                    UNION ALL SELECT placement, age_band FROM staging.kpi_facts_rha
-                    UNION ALL SELECT placement, age_band FROM staging.kpi_facts_ha
-                    UNION ALL SELECT placement, age_band FROM staging.kpi_facts_gp
-                    UNION ALL SELECT placement, age_band FROM staging.kpi_facts_camhs
-                    UNION ALL SELECT placement, age_band FROM staging.kpi_facts_sdq
-                    UNION ALL SELECT placement, age_band FROM staging.kpi_facts_ooa
-                ) WHERE placement IS NULL OR age_band IS NULL),
+                (SELECT count(*) FROM staging.kpi_facts  -- every KPI file's facts
+                 WHERE placement IS NULL OR age_band IS NULL),
                 (SELECT count(*) FROM staging.iha_periods AS i
                  JOIN staging.quarters AS q ON i.due_date BETWEEN q.qs AND q.qe
                  WHERE i.in_cohort),

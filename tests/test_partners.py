@@ -39,6 +39,7 @@ from pipelines.partners import (
     partner_comparison,
     partner_group,
 )
+from pipelines.paths import PACKAGE_DATA_DIR
 from pipelines.published import load_dfe_health_outcomes
 from pipelines.stats import Z95, wilson_intervals
 
@@ -275,7 +276,7 @@ def test_areas_without_rows_are_reported(kpis):
 
 @pytest.fixture(scope="module")
 def published() -> pd.DataFrame:
-    return load_dfe_health_outcomes(FIXTURES / "dfe_la_cla_health_outcomes_2020_2024.csv")
+    return load_dfe_health_outcomes(PACKAGE_DATA_DIR / "dfe" / "dfe_la_cla_health_outcomes_2020_2024.csv")
 
 
 def test_england_and_region_from_published_figures_at_q4(published):

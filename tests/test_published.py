@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.partners import PartnerGroup
+from pipelines.paths import PACKAGE_DATA_DIR
 from pipelines.published import (
     BOUNDARY_CHANGES,
     ENGLAND_CODE,
@@ -31,7 +32,8 @@ from pipelines.published import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dfe"
-HEALTH_FILE = FIXTURES / "dfe_la_cla_health_outcomes_2020_2024.csv"
+# The health outcomes file is the one the package ships (one copy in the repository).
+HEALTH_FILE = PACKAGE_DATA_DIR / "dfe" / "dfe_la_cla_health_outcomes_2020_2024.csv"
 DISTANCE_FILE = FIXTURES / "dfe_national_cla_placement_distance_locality.csv"
 
 

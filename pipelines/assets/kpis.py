@@ -154,10 +154,10 @@ def kpi_sanity_failures(con, quarters):
     """
     import pandas as pd
 
-    from pipelines.paths import PROJECT_ROOT
+    from pipelines.paths import SQL_DIR
 
     ids = [getattr(quarters, "id", quarters)] if not isinstance(quarters, list) else quarters
-    sql = (PROJECT_ROOT / "sql" / "checks" / "kpi_sanity.sql").read_text()
+    sql = (SQL_DIR / "checks" / "kpi_sanity.sql").read_text()
     frames = [con.execute(sql, [quarter]).df() for quarter in ids]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -22,6 +22,52 @@
 --       requested_date + 28 days when that request is dated on or before qe, else
 --       period_start + 28 days (a request dated after qe is no request).
 -- Reference date (placement and age breakdowns): the due date; qe for IHA04.
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   IHA01:
+--     name: IHA requested within 5 working days
+--     family: IHA
+--     unit: "%"
+--     polarity: high
+--     reference_date: due date
+--     needs: {table: health_assessments, from: qs}
+--     charts: [equity]
+--     definition: >-
+--       Of the children who came into care and whose initial health assessment fell due in the
+--       quarter, the share whose assessment was requested from health within 5 working days of
+--       coming into care.
+--   IHA02:
+--     name: IHA completed within 20 working days
+--     family: IHA
+--     unit: "%"
+--     polarity: high
+--     reference_date: due date
+--     needs: {table: health_assessments, from: qs}
+--     charts: [equity, spc]
+--     definition: >-
+--       Of the children whose initial health assessment fell due in the quarter, the share who
+--       had it by the due date (20 working days after coming into care; 4 weeks after the
+--       request in Scotland).
+--   IHA03:
+--     name: Median working days to IHA
+--     family: IHA
+--     unit: days
+--     polarity: low
+--     reference_date: due date
+--     needs: {table: health_assessments, from: qs}
+--     definition: >-
+--       For the children whose initial health assessment fell due in the quarter and who have
+--       had it, the middle number of working days from coming into care to the assessment.
+--   IHA04:
+--     name: IHAs overdue at quarter end
+--     family: IHA
+--     unit: count
+--     polarity: low
+--     reference_date: quarter end
+--     needs: {table: health_assessments, from: qe}
+--     definition: >-
+--       The number of children in care on the last day of the quarter whose initial health
+--       assessment was due before then and has still not taken place.
 CREATE OR REPLACE VIEW staging.kpi_facts_iha AS
 WITH cohort AS (
     SELECT i.*, q.quarter_id, c.placement, c.age_band

@@ -7,6 +7,30 @@
 --       assessment dated on or before qe has its due date before qe (so nothing was
 --       completed since it). A child with no completed assessment at all is not counted
 --       here: their missing assessment is an IHA (IHA04). Reference date: qe.
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   RHA01:
+--     name: RHA completed on time
+--     family: RHA
+--     unit: "%"
+--     polarity: high
+--     reference_date: due date
+--     needs: {table: health_assessments, from: qs}
+--     charts: [equity, spc]
+--     definition: >-
+--       Of the review health assessments that fell due in the quarter for children in care, the
+--       share done by the due date (6 months after the last assessment for under-5s, 12 months
+--       for older children).
+--   RHA02:
+--     name: RHAs overdue at quarter end
+--     family: RHA
+--     unit: count
+--     polarity: low
+--     reference_date: quarter end
+--     needs: {table: health_assessments, from: qe}
+--     definition: >-
+--       The number of children in care on the last day of the quarter whose next review health
+--       assessment was due before then and has not taken place.
 CREATE OR REPLACE VIEW staging.kpi_facts_rha AS
 WITH due_in_quarter AS (
     SELECT d.area_code, q.quarter_id, d.child_key, d.due_date, d.on_time, c.placement, c.age_band

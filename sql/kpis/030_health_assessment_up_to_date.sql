@@ -9,6 +9,20 @@
 -- return is for (staging.ha01_from_oc2) takes its cohort and hits from the return instead:
 -- the OC2 children, hit = HEALTH_ASSESSMENT = 1 (staging.ha01_oc2_children). Those rows
 -- carry source 'oc2' in marts.kpi_results; every other HA01 row is from the records.
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   HA01:
+--     name: Health assessment up to date
+--     family: HA
+--     unit: "%"
+--     polarity: high
+--     reference_date: quarter end
+--     needs: {table: health_assessments, from: year}
+--     charts: [equity]
+--     published: annual_health_assessment
+--     definition: >-
+--       Of the children in care for at least 12 months on the last day of the quarter, the share
+--       who had a health assessment in those 12 months (the DfE measure).
 CREATE OR REPLACE VIEW staging.kpi_facts_ha AS
 WITH assessed AS (
     SELECT DISTINCT c.child_key, c.qe

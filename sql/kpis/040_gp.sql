@@ -4,6 +4,30 @@
 -- GP01 hit: a registration spell active at qe (registered_from <= qe and registered_to
 --      blank or > qe: a spell ending on qe is no longer active on qe).
 -- GP02 hit: such a spell of type permanent.
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   GP01:
+--     name: Registered with a GP
+--     family: GP
+--     unit: "%"
+--     polarity: high
+--     reference_date: quarter end
+--     needs: {table: gp_registrations, from: qe}
+--     charts: [equity]
+--     definition: >-
+--       Of the children in care on the last day of the quarter, the share registered with a GP
+--       practice on that day.
+--   GP02:
+--     name: Permanently registered with a GP
+--     family: GP
+--     unit: "%"
+--     polarity: high
+--     reference_date: quarter end
+--     needs: {table: gp_registrations, from: qe}
+--     charts: [equity]
+--     definition: >-
+--       Of the children in care on the last day of the quarter, the share with a permanent (not
+--       temporary) GP registration on that day.
 CREATE OR REPLACE VIEW staging.kpi_facts_gp AS
 WITH cohort AS (
     SELECT c.child_key, c.area_code, q.quarter_id, q.qe, c.placement, c.age_band

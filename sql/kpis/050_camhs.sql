@@ -10,6 +10,60 @@
 --       hit = qe − referral_date > 126 days.
 -- CAM05 the CAM02 cohort: measure = wait; the KPI is the median (DuckDB's median averages
 --       the two middle values of an even count).
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   CAM01:
+--     name: CAMHS referrals received
+--     family: CAMHS
+--     unit: count
+--     polarity: context
+--     reference_date: referral date
+--     needs: {table: camhs_referrals, from: qs}
+--     definition: >-
+--       The number of referrals to child and adolescent mental health services made in the
+--       quarter for children who were in care when referred.
+--   CAM02:
+--     name: Seen within 4 weeks
+--     family: CAMHS
+--     unit: "%"
+--     polarity: high
+--     reference_date: referral date
+--     needs: {table: camhs_referrals, from: qs}
+--     charts: [equity]
+--     definition: >-
+--       Of the children in care first seen by CAMHS in the quarter, the share seen within 4
+--       weeks (28 days) of referral.
+--   CAM03:
+--     name: Seen within 18 weeks
+--     family: CAMHS
+--     unit: "%"
+--     polarity: high
+--     reference_date: referral date
+--     needs: {table: camhs_referrals, from: qs}
+--     charts: [equity]
+--     definition: >-
+--       Of the children in care first seen by CAMHS in the quarter, the share seen within 18
+--       weeks (126 days) of referral.
+--   CAM04:
+--     name: Waiting over 18 weeks at quarter end
+--     family: CAMHS
+--     unit: "%"
+--     polarity: low
+--     reference_date: referral date
+--     needs: {table: camhs_referrals, from: qe}
+--     definition: >-
+--       Of the CAMHS referrals of children in care still waiting for a first appointment on the
+--       last day of the quarter, the share who had waited more than 18 weeks.
+--   CAM05:
+--     name: Median wait to first contact
+--     family: CAMHS
+--     unit: days
+--     polarity: low
+--     reference_date: referral date
+--     needs: {table: camhs_referrals, from: qs}
+--     definition: >-
+--       For the children in care first seen by CAMHS in the quarter, the middle number of days
+--       they waited from referral.
 CREATE OR REPLACE VIEW staging.kpi_facts_camhs AS
 WITH referrals AS (
     SELECT w.*, c.placement, c.age_band

@@ -6,6 +6,31 @@
 --       (bands 0–13 normal, 14–16 borderline, 17+ concern). Two SDQs on the latest date:
 --       the higher score is taken.
 -- Reference date: qe.
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   SDQ01:
+--     name: SDQ recorded
+--     family: SDQ
+--     unit: "%"
+--     polarity: high
+--     reference_date: quarter end
+--     needs: {table: sdq, from: year}
+--     charts: [equity]
+--     published: sdq_received
+--     definition: >-
+--       Of the children aged 5 to 16 in care for at least 12 months, the share with a Strengths
+--       and Difficulties Questionnaire in the last 12 months.
+--   SDQ02:
+--     name: SDQ cause for concern
+--     family: SDQ
+--     unit: "%"
+--     polarity: context
+--     reference_date: quarter end
+--     needs: {table: sdq, from: year}
+--     published: sdq_concern
+--     definition: >-
+--       Of those children with a questionnaire in the last 12 months, the share whose latest
+--       score (17 or more) is a cause for concern.
 CREATE OR REPLACE VIEW staging.kpi_facts_sdq AS
 WITH cohort AS (
     SELECT *

@@ -6,6 +6,27 @@
 --       placement:UNKNOWN breakdown row.
 -- OOA02 hit: placement_distance_miles > 20. A blank distance stays in the denominator
 --       (DfE reports "not known" as a share of all children).
+--
+-- kpis:  # the catalogue's entries (pipelines/kpi_catalogue.py reads this block; docs/how-to.md)
+--   OOA01:
+--     name: Placed outside the area
+--     family: OOA
+--     unit: "%"
+--     polarity: context
+--     reference_date: quarter end
+--     definition: >-
+--       Of the children in care on the last day of the quarter, the share living outside the
+--       authority's boundary (children whose placement area is not known stay in the total).
+--   OOA02:
+--     name: Placed more than 20 miles from home
+--     family: OOA
+--     unit: "%"
+--     polarity: low
+--     reference_date: quarter end
+--     published: placed_over_20_miles
+--     definition: >-
+--       Of the children in care on the last day of the quarter, the share placed more than 20
+--       miles from home (children whose distance is not known stay in the total).
 CREATE OR REPLACE VIEW staging.kpi_facts_ooa AS
 WITH cohort AS (
     SELECT c.*, q.quarter_id

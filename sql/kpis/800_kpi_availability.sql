@@ -3,8 +3,9 @@
 -- look at (KPIS.md "Data coverage"). Such a KPI is `x` (not available) in every output,
 -- with its reason, never a measured-looking 0; 900_kpi_results.sql blanks its figures.
 --
--- kpi_inputs: the optional table each KPI reads (children and episodes are always there)
--- and the first date it looks at, relative to the quarter:
+-- kpi_inputs (loaded by pipelines/kpis.py from the `needs` of each KPI's declaration in its
+-- `-- kpis:` header block): the optional table each KPI reads (children and episodes are
+-- always there) and the first date it looks at, relative to the quarter:
 --   qs         flows in the quarter (IHA01–03 due dates, RHA01, CAM01–03, CAM05)
 --   qe         snapshots at quarter end (IHA04, RHA02, GP01–02, CAM04). IHA04 counts only
 --              periods due on or after the coverage start (010_iha.sql), so it needs
@@ -20,26 +21,6 @@
 -- A supplied table with no rows has no coverage start and is not a reason (its zeros are
 -- real). HA01 at the 31 March of an OC2 return, where no health assessments were supplied,
 -- is available: it comes from the return (staging.ha01_from_oc2, 030_health_assessment_up_to_date.sql).
-CREATE OR REPLACE TABLE staging.kpi_inputs AS
-SELECT * FROM (VALUES
-    ('IHA01', 'health_assessments', 'qs'),
-    ('IHA02', 'health_assessments', 'qs'),
-    ('IHA03', 'health_assessments', 'qs'),
-    ('IHA04', 'health_assessments', 'qe'),
-    ('RHA01', 'health_assessments', 'qs'),
-    ('RHA02', 'health_assessments', 'qe'),
-    ('HA01', 'health_assessments', 'year'),
-    ('GP01', 'gp_registrations', 'qe'),
-    ('GP02', 'gp_registrations', 'qe'),
-    ('CAM01', 'camhs_referrals', 'qs'),
-    ('CAM02', 'camhs_referrals', 'qs'),
-    ('CAM03', 'camhs_referrals', 'qs'),
-    ('CAM04', 'camhs_referrals', 'qe'),
-    ('CAM05', 'camhs_referrals', 'qs'),
-    ('SDQ01', 'sdq', 'year'),
-    ('SDQ02', 'sdq', 'year')
-) AS k(kpi_id, table_name, looks_from);
-
 CREATE OR REPLACE TABLE staging.kpi_availability AS
 WITH inputs AS (
     SELECT kpi_id, table_name, looks_from FROM staging.kpi_inputs

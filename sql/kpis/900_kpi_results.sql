@@ -3,7 +3,9 @@
 --
 -- The KPI models define one fact row per cohort member (the views staging.kpi_facts_*, so
 -- that a figure can be traced to the children behind it), already classified by placement
--- location and age band on its reference date. They are counted here:
+-- location and age band on its reference date. staging.kpi_facts is their UNION ALL,
+-- created by pipelines/kpis.py from the KPI declarations (the `-- kpis:` header block of
+-- each model file), so a new KPI file is counted without editing this one. Counted here:
 --   rates  (unit %)     numerator = members with hit, denominator = members,
 --                       value = 100 · numerator / denominator (NULL when denominator is 0)
 --   counts (unit count) numerator = value = members, denominator NULL
@@ -21,13 +23,7 @@
 -- assessments were supplied (staging.ha01_from_oc2); NULL otherwise.
 CREATE OR REPLACE TABLE marts.kpi_results AS
 WITH facts AS NOT MATERIALIZED (
-    SELECT * FROM staging.kpi_facts_iha
-    UNION ALL SELECT * FROM staging.kpi_facts_rha
-    UNION ALL SELECT * FROM staging.kpi_facts_ha
-    UNION ALL SELECT * FROM staging.kpi_facts_gp
-    UNION ALL SELECT * FROM staging.kpi_facts_camhs
-    UNION ALL SELECT * FROM staging.kpi_facts_sdq
-    UNION ALL SELECT * FROM staging.kpi_facts_ooa
+    SELECT * FROM staging.kpi_facts
 ),
 -- Counts at the finest grain once; the breakdown cells are sums of these.
 finest AS (
