@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.disclosure import AUDIENCES
+from pipelines.audiences import AUDIENCES
 from pipelines.errors import UsageError
 from pipelines.paths import CONFIG_DIR, PROJECT_ROOT
 from pipelines.quarters import Quarter

@@ -30,10 +30,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pipelines.audiences import AUDIENCES, DEFAULT_AUDIENCE
 from pipelines.kpi_catalogue import BREAKDOWNS
 
-AUDIENCES = ("board", "internal")
-DEFAULT_AUDIENCE = "board"
 UNITS = ("%", "days", "count")
 SMALLEST_SHOWN, LARGEST_HIDDEN = 1, 5  # counts from 1 to 5 are hidden
 

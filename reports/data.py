@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from pipelines.areas import area_name
-from pipelines.disclosure import AUDIENCES
+from pipelines.audiences import AUDIENCES
 from pipelines.outputs import KPI_COLUMNS as PUBLISHED_KPI_COLUMNS
 from pipelines.quarters import Quarter
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from pipelines.targets import Target
 
 # The columns of kpis.csv (pipelines.outputs.KPI_COLUMNS) a report needs: `symbol` and
-# `reason` may be absent (a frame built by hand then shows every figure as computed).
-KPI_COLUMNS = tuple(column for column in PUBLISHED_KPI_COLUMNS if column not in ("symbol", "reason"))
+# `reason` (and `source`) may be absent (a frame built by hand then shows every figure as computed).
+KPI_COLUMNS = tuple(column for column in PUBLISHED_KPI_COLUMNS if column not in ("symbol", "reason", "source"))
 DELAY_COLUMNS = ("area_code", "quarter", "delay_reason", "periods")
 MONTHLY_COLUMNS = ("area_code", "month", "kpi_id", "numerator", "denominator")
 VALIDATION_COLUMNS = (

@@ -62,6 +62,10 @@ def sql_models(sql_dir: Path = SQL_DIR) -> list[SqlModel]:
     return [_model(path, folder) for folder in ("staging", "kpis") for path in sorted((sql_dir / folder).glob("*.sql"))]
 
 
+# The UNION of every KPI family's facts view (kpi_catalogue.facts_union_sql), read by 900.
+FACTS_UNION = "staging.kpi_facts"
+
+
 def model_deps(model: SqlModel, models: list[SqlModel]) -> list[dg.AssetKey]:
     """The assets ``model`` reads from: earlier models that create its tables, and clean tables."""
     creators = {table: m.key for m in models for table in m.creates}
@@ -72,4 +76,6 @@ def model_deps(model: SqlModel, models: list[SqlModel]) -> list[dg.AssetKey]:
             deps.append(clean_table_key(name))
         elif table in creators and creators[table] != model.key:
             deps.append(creators[table])
+        elif table == FACTS_UNION:  # made in pipelines/kpis.py from every KPI file's facts view
+            deps.extend(key for view, key in creators.items() if view.startswith(FACTS_UNION + "_"))
     return list(dict.fromkeys(deps))
