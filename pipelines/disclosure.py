@@ -131,7 +131,7 @@ def _primary(frame: pd.DataFrame) -> pd.Series:
     return small | (frame["unit"].eq("count") & _small(frame["value"]))
 
 
-def _cell_sizes(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+def cell_sizes(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
     """What "smallest" means: the count for counts, the denominator for rates and medians."""
     # Float first: a nullable integer numerator cannot take a median's fractional value.
     count = (
@@ -148,7 +148,7 @@ def _family(breakdown: str) -> str | None:
     return breakdown.split(":", 1)[0] if ":" in breakdown else None
 
 
-def _breakdown_rank(breakdown: str) -> tuple[int, str]:
+def breakdown_rank(breakdown: str) -> tuple[int, str]:
     order = (
         BREAKDOWN_ORDER.index(breakdown) if breakdown in BREAKDOWN_ORDER else len(BREAKDOWN_ORDER)
     )
@@ -172,7 +172,7 @@ def _groups(frame: pd.DataFrame) -> list[tuple[list[int], dict[str, list[int]]]]
 
 def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     suppressed = primary.copy()
-    sizes = _cell_sizes(frame)
+    sizes = cell_sizes(frame)
     breakdowns = frame["breakdown"].astype(str).tolist()
 
     def preference(i: int) -> tuple[int, int, float, tuple[int, str]]:
@@ -180,7 +180,7 @@ def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArr
         non_zero = 0 if size > 0 else 1  # nan compares False: unknown sizes go last, with zeros
         # The out-of-area figure answers the boards' equity question: hide another cell first.
         out_of_area = 1 if breakdowns[i] == PROTECTED_CELL else 0
-        return non_zero, out_of_area, math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i])
+        return non_zero, out_of_area, math.inf if math.isnan(size) else size, breakdown_rank(breakdowns[i])
 
     for totals, families in _groups(frame):
         changed = True
@@ -209,57 +209,13 @@ def _settle(frame: pd.DataFrame, suppressed: npt.NDArray[np.bool_]) -> npt.NDArr
     return suppressed
 
 
-def _repair(rows: pd.DataFrame, suppressed: npt.NDArray[np.bool_], links, attack) -> npt.NDArray[np.bool_]:
-    """One area × quarter: hide one more cell while the attacker pins a hidden count down."""
-    rows = rows.reset_index(drop=True)
-    suppressed = suppressed.copy()
-    sizes = _cell_sizes(rows)
-    kpis = rows["kpi_id"].astype(str).tolist()
-    breakdowns = rows["breakdown"].astype(str).tolist()
-
-    def rank(i: int) -> tuple[int, int, float, tuple[int, str]]:
-        size = sizes[i]
-        return (0 if size > 0 else 1, 1 if breakdowns[i] == PROTECTED_CELL else 0,
-                math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i]))
-
-    for _ in range(len(rows) + 1):
-        leaks = attack(rows.assign(suppressed=suppressed))
-        if not leaks:
-            break
-        leak = leaks[0]  # one cell at a time, so as few as possible are hidden
-        family = _family(leak.breakdown)
-        cohort = links.get(leak.kpi_id, frozenset({leak.kpi_id}))
-        in_family = [i for i in range(len(rows)) if kpis[i] in cohort
-                     and family is not None and _family(breakdowns[i]) == family]
-        shown = [i for i in in_family if not suppressed[i]]
-        before = suppressed.copy()
-        if shown:
-            suppressed[min(shown, key=rank)] = True
-        else:  # nothing left in the family (or the leak is a total): the cohort's totals go
-            for i in range(len(rows)):
-                if kpis[i] in cohort and breakdowns[i] == TOTAL:
-                    suppressed[i] = True
-        suppressed = _settle(rows, suppressed)
-        if (suppressed == before).all():
-            break  # nothing left to hide: the audit reports what remains
-    return suppressed
-
-
 def _linked_secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Secondary suppression decided jointly over the KPIs that share a cohort, then checked by
-    the attacker (``disclosure_attack``): where a hidden count can still be worked out, the
-    preferred complementary cell of its family (``_secondary``'s order: never the out-of-area
-    cell while another will do) is hidden across the cohort, and the check repeats.
-    """
-    from pipelines.disclosure_attack import LINKS, attacker_disclosures
+    """Complementary suppression decided jointly over the KPIs that share a cohort and checked by
+    the attacker (``disclosure_search``: the cheapest safe choice, never the out-of-area cell
+    while another will do)."""
+    from pipelines.disclosure_search import complementary_suppression
 
-    suppressed = _settle(frame, primary.copy())
-    keys = frame["area_code"].astype(str) + "\x1f" + frame["quarter"].astype(str)
-    for positions in frame.groupby(keys, sort=False).indices.values():
-        if suppressed[positions].any():
-            suppressed[positions] = _repair(frame.iloc[positions], suppressed[positions], LINKS,
-                                            attacker_disclosures)
-    return suppressed
+    return complementary_suppression(frame, primary)
 
 
 def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIENCE) -> pd.DataFrame:
