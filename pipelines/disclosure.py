@@ -61,7 +61,15 @@ BREAKDOWN_ORDER = (
     "age:5-9",
     "age:10-15",
     "age:16+",
+    # Equality breakdowns (rate KPIs only; pipelines.kpis.EQUALITY_BREAKDOWNS).
+    "sex:male", "sex:female", "sex:unknown",
+    "uasc:yes", "uasc:no",
+    "ethnicity:white", "ethnicity:mixed", "ethnicity:asian", "ethnicity:black", "ethnicity:other",
+    "ethnicity:unknown",
+    "setting:home", "setting:kinship", "setting:foster", "setting:residential", "setting:other",
+    "setting:unknown",
 )
+EQUALITY_FAMILIES = ("sex", "uasc", "ethnicity", "setting")
 _GROUP = ["area_code", "quarter", "kpi_id"]
 
 FINDING_CODES = {
@@ -246,7 +254,28 @@ def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIEN
     for column in FIGURE_COLUMNS:
         if column in out.columns:
             out[column] = out[column].mask(suppressed)
-    return out
+    return out[meaningful_rows(out)]
+
+
+MEANINGFUL_CELLS = 2  # an equality breakdown compares groups: at least two must be shown
+
+
+def meaningful_rows(controlled: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Rows of a controlled board frame worth publishing: every row, except the equality
+    breakdowns (``sex:``, ``uasc:``, ``ethnicity:``, ``setting:``) of an area × quarter × KPI
+    where disclosure control leaves fewer than ``MEANINGFUL_CELLS`` cells shown with children
+    in them, so that the breakdown compares nothing (KPIS.md: for the board "where disclosure
+    control leaves them meaningful"). Leaving out a whole breakdown only takes figures away
+    from an attacker, so what remains is as safe as before; the internal audience keeps all.
+    """
+    family = controlled["breakdown"].astype(str).str.split(":", n=1).str[0]
+    equality = family.isin(EQUALITY_FAMILIES)
+    if not equality.any():
+        return np.ones(len(controlled), dtype=bool)
+    shown = ~_suppressed_flags(controlled) & pd.to_numeric(controlled["denominator"], errors="coerce").gt(0)
+    keys = [controlled["area_code"], controlled["quarter"], controlled["kpi_id"], family]
+    cells = shown.where(equality, False).groupby(keys).transform("sum")
+    return (~equality | cells.ge(MEANINGFUL_CELLS)).to_numpy(dtype=bool)
 
 
 def _finding(code: str, key: tuple[object, ...], breakdown: str, detail: str) -> Finding:

@@ -90,6 +90,7 @@ _TOLERANCE = 1e-6
 _CAP = 1e7  # no count of children comes near it
 ROUNDS: list[int] = []
 _SIGNS = np.random.default_rng(14).uniform(-1, 1, 64)  # fixed: the audit is repeatable
+_PER_ROUND = 4  # counts of one component whose ends are solved per round
 _CALL_WIDTH = 6000  # variables per solver call: one call's setup is shared by all its LPs
 
 
@@ -456,16 +457,22 @@ def _first_objectives(width: int) -> list[np.ndarray]:
     return [c, -c]
 
 
-def pinned_counts(problems: list[SmallLP]) -> list[np.ndarray]:
+def pinned_counts(problems: list[SmallLP], first_only: bool = False) -> list[np.ndarray]:
     """For each LP, the state of each of its counts (``_state``: 0 safe, 1 exact, 2 small).
 
     A count's range is settled without an LP of its own when the witnesses (every solution
     found is a feasible table) and the propagated bounds decide it; only the rest get LPs,
-    one count per component per round.
+    a few counts per component per round. ``first_only``: an LP is settled as soon as one of
+    its counts is pinned (enough to know that a choice of hidden cells is unsafe); counts
+    still in doubt are then reported as 3.
     """
     ends = [_Ends(p) for p in problems]
     states = [e.states() for e in ends]
-    active = [i for i in range(len(problems)) if (states[i] == 3).any()]
+
+    def settled(i: int) -> bool:
+        return not (states[i] == 3).any() or (first_only and bool(((states[i] == 1) | (states[i] == 2)).any()))
+
+    active = [i for i in range(len(problems)) if not settled(i)]
     first = True
     while active:
         blocks, owners = [], []
@@ -476,25 +483,25 @@ def pinned_counts(problems: list[SmallLP]) -> list[np.ndarray]:
                     blocks.append((p, objective))
                     owners.append((i, -1, 0.0))
                 continue
-            j = int(np.flatnonzero(states[i] == 3)[0])
-            for sign, open_end in ((1.0, e.low_min[j] < e.low_max[j]), (-1.0, e.high_min[j] < e.high_max[j])):
-                if open_end:
-                    c = np.zeros(p.width)
-                    c[j] = sign
-                    blocks.append((p, c))
-                    owners.append((i, j, sign))
+            for j in np.flatnonzero(states[i] == 3)[:_PER_ROUND]:
+                for sign, open_end in ((1.0, e.low_min[j] < e.low_max[j]), (-1.0, e.high_min[j] < e.high_max[j])):
+                    if open_end:
+                        c = np.zeros(p.width)
+                        c[j] = sign
+                        blocks.append((p, c))
+                        owners.append((i, int(j), sign))
         for (i, j, sign), x in zip(owners, _solve(blocks), strict=True):
             if x is None:  # infeasible: the attacker can be sure of nothing here
                 states[i][:] = 0
+                ends[i].low_min[:] = ends[i].high_max[:] = 0.0
                 continue
             ends[i].witness(x)
             if j >= 0:
                 ends[i].solved(j, sign, float(x[j]))
         for i in active:
-            if (states[i] != 0).any():
-                states[i] = ends[i].states()
+            states[i] = ends[i].states()
         first = False
-        active = [i for i in active if (states[i] == 3).any()]
+        active = [i for i in active if not settled(i)]
     return states
 
 

@@ -45,7 +45,7 @@ from pipelines.disclosure_attack import (
 )
 
 LEVEL_LIMIT = 3000  # choices of one cost level a piece may enumerate before going greedy
-EVALUATION_LIMIT = 96  # attacker checks per piece before going greedy
+EVALUATION_LIMIT = 64  # attacker checks per piece before going greedy
 _BATCH_GROWTH = (1, 2, 4, 8, 16, 32)
 
 
@@ -53,7 +53,7 @@ def cohort_of(kpi_id: str) -> str:
     return "+".join(sorted(LINKS.get(kpi_id, frozenset({kpi_id}))))
 
 
-@dataclass
+@dataclass(eq=False)
 class Piece:
     """One independent part of the table: its rows, quantities and constraints, dense."""
 
@@ -94,7 +94,7 @@ class Piece:
         unknown = np.flatnonzero(~known)
         rhs_rows = np.abs(self.matrix[:, ~known]).sum(axis=1) > 0
         used = np.abs(self.matrix[rhs_rows][:, ~known]).sum(axis=0) > 0
-        bad = unknown[used][state > 0]
+        bad = unknown[used][(state == 1) | (state == 2)]
         return np.flatnonzero(hide & self.incidence[:, bad].any(axis=1))
 
     def subtractable(self, masks: np.ndarray) -> np.ndarray:
@@ -169,42 +169,62 @@ def _pieces(frame: pd.DataFrame, model: Model, primary: np.ndarray) -> list[Piec
 
 def _levels(piece: Piece) -> Iterator[np.ndarray]:
     """Hide-masks of the piece in order of cost, the subtractable ones left out; stops (so
-    that the caller goes greedy) when one level has more than ``LEVEL_LIMIT`` choices."""
+    that the caller goes greedy) when one level has more than ``LEVEL_LIMIT`` choices.
+
+    A level is (totals, out-of-area cells, cells). Each family left with one hidden cell
+    against a shown total needs one more of its own cells, so with no total hidden no level
+    has fewer cells than there are such families, and the first level that can have enough
+    is the product of one cell from each.
+    """
     cand = piece.candidates
     cost = piece.cost[cand]
     kinds = [cand[(cost[:, 0] == 1)], cand[(cost[:, 0] == 0) & (cost[:, 1] == 1)],
              cand[(cost[:, 0] == 0) & (cost[:, 1] == 0)]]
     base = piece.hidden
-    if not piece.subtractable(base[None, :])[0]:
+    allowed = np.zeros(len(base), dtype=bool)
+    allowed[cand] = True
+    short = [np.flatnonzero(np.isin(np.arange(len(base)), members) & allowed)
+             for members, total in piece.groups if not base[total] and base[members].sum() == 1]
+    fewest = len(short)
+    if not fewest:
         yield base.copy()
+    is_out = np.zeros(len(base), dtype=bool)
+    is_out[kinds[1]] = True
     for n_total in range(len(kinds[0]) + 1):
         for n_out in range(len(kinds[1]) + 1):
-            for n_rest in range(0 if n_total + n_out else 1, len(kinds[2]) + 1):
-                count = math.comb(len(kinds[0]), n_total) * math.comb(len(kinds[1]), n_out) * math.comb(
-                    len(kinds[2]), n_rest)
-                if count > LEVEL_LIMIT:
-                    return
-                choices = [list(itertools.combinations(k, n)) for k, n in zip(kinds, (n_total, n_out, n_rest),
-                                                                               strict=True)]
-                masks = np.repeat(base[None, :], count, axis=0)
-                picks = []
-                for m, combo in enumerate(itertools.product(*choices)):
-                    rows = [r for part in combo for r in part]
+            least = max(fewest - n_out, 0) if n_total == 0 else 0
+            for n_rest in range(max(least, 0 if n_total + n_out else 1), len(kinds[2]) + 1):
+                if n_total == 0 and fewest and n_out + n_rest == fewest:
+                    count = math.prod(len(g) for g in short)
+                    if count > LEVEL_LIMIT:
+                        return
+                    picks = [list(p) for p in itertools.product(*short) if is_out[list(p)].sum() == n_out]
+                else:
+                    count = math.comb(len(kinds[0]), n_total) * math.comb(len(kinds[1]), n_out) * math.comb(
+                        len(kinds[2]), n_rest)
+                    if count > LEVEL_LIMIT:
+                        return
+                    choices = [list(itertools.combinations(k, n)) for k, n in
+                               zip(kinds, (n_total, n_out, n_rest), strict=True)]
+                    picks = [[r for part in combo for r in part] for combo in itertools.product(*choices)]
+                if not picks:
+                    continue
+                masks = np.repeat(base[None, :], len(picks), axis=0)
+                for m, rows in enumerate(picks):
                     masks[m, rows] = True
-                    picks.append(rows)
                 ok = ~piece.subtractable(masks)
                 if not ok.any():
                     continue
-                level_cost = np.array([piece.cost[p].sum(axis=0) if p else np.zeros(5) for p in picks])
+                level_cost = np.array([piece.cost[p].sum(axis=0) for p in picks])
                 order = sorted(np.flatnonzero(ok), key=lambda m: (*level_cost[m], sorted(piece.rank[picks[m]])))
                 for m in order:
                     yield masks[m]
 
 
 def _safe(lps: list[SmallLP | None]) -> list[np.ndarray | None]:
-    """The attacker's states for each LP (None: nothing to find)."""
+    """The attacker's states for each LP (None: nothing to find), settled at its first pin."""
     real = [lp for lp in lps if lp is not None]
-    states = iter(pinned_counts(real))
+    states = iter(pinned_counts(real, first_only=True))
     return [next(states) if lp is not None else None for lp in lps]
 
 
@@ -233,30 +253,48 @@ def _search(pieces: list[Piece]) -> list[Piece]:
     return [p for p in greedy if p.chosen is None]
 
 
-def _greedy(piece: Piece) -> np.ndarray:
-    """Hide the cheapest candidate beside a pinned count until nothing is pinned, then show
-    again every complementary cell not needed (most costly first)."""
-    hide = piece.hidden.copy()
-
-    def pinned(mask: np.ndarray) -> np.ndarray:
-        lp = piece.lp(mask)
-        if lp is None:
-            return np.zeros(0, dtype=np.int64)
-        state = pinned_counts([lp])[0]
-        return piece.pinned_rows(mask, state) if state.any() else np.zeros(0, dtype=np.int64)
-
-    while len(bad := pinned(hide)):
-        near = {int(m) for members, _ in piece.groups if np.isin(members, bad).any() for m in members}
-        left = [i for i in piece.candidates if not hide[i]]
-        if not left:
-            hide[:] = True  # nothing else will do: the whole piece goes
-            break
-        hide[next((i for i in left if i in near), left[0])] = True
-    for i in sorted(np.flatnonzero(hide & ~piece.hidden), key=lambda i: tuple(-piece.cost[i])):
-        hide[i] = False
-        if len(pinned(hide)):
-            hide[i] = True
-    return hide
+def _greedy(pieces: list[Piece]) -> None:
+    """For each piece: hide the cheapest candidate beside a pinned count until nothing is
+    pinned, then show again every complementary cell not needed (most costly first). Each
+    round checks one mask of every piece, in one batch."""
+    hide = {id(p): p.hidden.copy() for p in pieces}
+    adding = list(pieces)
+    while adding:
+        states = _safe([p.lp(hide[id(p)]) for p in adding])
+        still = []
+        for piece, state in zip(adding, states, strict=True):
+            mask = hide[id(piece)]
+            leaks = state is not None and bool(state.any())
+            if not leaks and not piece.subtractable(mask[None, :])[0]:
+                continue
+            bad = piece.pinned_rows(mask, state) if leaks else np.zeros(0, dtype=np.int64)
+            near = {int(m) for members, total in piece.groups
+                    if np.isin(members, bad).any() or (not mask[total] and mask[members].sum() == 1)
+                    for m in members}
+            left = [int(i) for i in piece.candidates if not mask[i]]
+            if not left:
+                mask[:] = True  # nothing else will do: the whole piece goes
+                continue
+            mask[next((i for i in left if i in near), left[0])] = True
+            still.append(piece)
+        adding = still
+    queues = {id(p): sorted(np.flatnonzero(hide[id(p)] & ~p.hidden), key=lambda i: tuple(-p.cost[i]))
+              for p in pieces}
+    pruning = [p for p in pieces if queues[id(p)]]
+    while pruning:
+        trials = []
+        for piece in pruning:
+            trial = hide[id(piece)].copy()
+            trial[queues[id(piece)].pop(0)] = False
+            trials.append(trial)
+        ok = ~np.array([piece.subtractable(t[None, :])[0] for piece, t in zip(pruning, trials, strict=True)])
+        states = _safe([p.lp(t) if good else None for p, t, good in zip(pruning, trials, ok, strict=True)])
+        for piece, trial, good, state in zip(pruning, trials, ok, states, strict=True):
+            if good and (state is None or not state.any()):
+                hide[id(piece)] = trial
+        pruning = [p for p in pruning if queues[id(p)]]
+    for piece in pieces:
+        piece.chosen = hide[id(piece)]
 
 
 def complementary_suppression(frame: pd.DataFrame, primary: np.ndarray) -> np.ndarray:
@@ -266,8 +304,7 @@ def complementary_suppression(frame: pd.DataFrame, primary: np.ndarray) -> np.nd
         return suppressed
     model = build_model(frame)
     pieces = _pieces(frame, model, suppressed)
-    for piece in _search(pieces):
-        piece.chosen = _greedy(piece)
+    _greedy(_search(pieces))
     for piece in pieces:
         suppressed[piece.rows] |= piece.chosen
     return suppressed

@@ -46,6 +46,20 @@ BREAKDOWNS = (
     "age:10-15",
     "age:16+",
 )
+# Equality breakdowns (KPIS.md "Breakdowns"), for rate KPIs only: sql/staging/112_equality_groups.sql.
+EQUALITY_BREAKDOWNS = (
+    "sex:male", "sex:female", "sex:unknown",
+    "uasc:yes", "uasc:no",
+    "ethnicity:white", "ethnicity:mixed", "ethnicity:asian", "ethnicity:black", "ethnicity:other",
+    "ethnicity:unknown",
+    "setting:home", "setting:kinship", "setting:foster", "setting:residential", "setting:other",
+    "setting:unknown",
+)
+
+
+def breakdowns_for(unit: str) -> tuple[str, ...]:
+    """The breakdown rows of a KPI of ``unit``: equality breakdowns for rates only."""
+    return BREAKDOWNS + EQUALITY_BREAKDOWNS if unit == "%" else BREAKDOWNS
 
 # The calendar must cover every date that working days are counted from or to (period
 # starts, due dates, completions): the data's dates and the quarters, with a year either
