@@ -8,6 +8,7 @@ find them; the current ``apply_disclosure_control`` must leave nothing to find.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -230,3 +231,84 @@ def test_every_hidden_cell_is_needed_on_the_issue_tables():
         hide = controlled["suppressed"].to_numpy(dtype=bool)
         assert _cost(frame, hide) == _cheapest(frame)
         assert np.all(controlled.loc[controlled["suppressed"], "numerator"].isna())
+
+
+# --- the demo: Birmingham's report quarter ------------------------------------------------
+
+DEMO_BIRMINGHAM = Path(__file__).parent / "fixtures" / "demo_birmingham_2026-27-Q2_kpis.csv"
+
+
+def demo_birmingham() -> pd.DataFrame:
+    frame = pd.read_csv(DEMO_BIRMINGHAM, dtype={"area_code": str, "quarter": str, "kpi_id": str,
+                                                "breakdown": str})
+    for column in ("numerator", "denominator"):
+        frame[column] = frame[column].astype("Int64")
+    return frame.assign(ci_lower=np.nan, ci_upper=np.nan)
+
+
+def test_the_demo_quarter_leaks_on_the_old_suppression_and_not_on_the_new():
+    frame = demo_birmingham()
+    assert leaked(legacy_control(frame))  # the leak of the issue, on today's data
+    controlled = apply_disclosure_control(frame, "board")
+    assert leaked(controlled) == set()
+
+
+def test_birmingham_shows_the_out_of_area_figure_of_every_timeliness_kpi_it_can():
+    from reports.charts import EQUITY_KPIS
+
+    frame = demo_birmingham()
+    controlled = apply_disclosure_control(frame, "board").set_index(["kpi_id", "breakdown"])
+    raw = frame.set_index(["kpi_id", "breakdown"])
+    for kpi in EQUITY_KPIS:
+        cohort, hits = raw.loc[(kpi, "placement:OUT"), "denominator"], raw.loc[(kpi, "placement:OUT"), "numerator"]
+        if cohort >= 6 and not 1 <= hits <= 5:  # a numerator of 1–5 is itself c (primary)
+            assert not controlled.loc[(kpi, "placement:OUT"), "suppressed"], kpi
+    # The one exception on the demo: CAM02, 5 of 9 seen within 4 weeks (CAM03, 9 of 9, is shown).
+    assert controlled.loc[("CAM02", "placement:OUT"), "suppressed"]
+    assert not controlled.loc[("CAM03", "placement:OUT"), "suppressed"]
+
+
+def test_equality_breakdowns_are_controlled_jointly_and_kept_for_the_board_only_when_meaningful():
+    frame = demo_birmingham()
+    controlled = apply_disclosure_control(frame, "board")
+    assert leaked(controlled) == set()
+    family = controlled["breakdown"].str.split(":").str[0]
+    for (kpi, fam), rows in controlled[family.isin(disclosure.EQUALITY_FAMILIES)].groupby(
+            ["kpi_id", family[family.isin(disclosure.EQUALITY_FAMILIES)]]):
+        shown = (~rows["suppressed"] & rows["denominator"].gt(0)).sum()
+        assert shown >= disclosure.MEANINGFUL_CELLS, (kpi, fam)
+    internal = apply_disclosure_control(frame, "internal")
+    assert len(internal) == len(frame)  # analysts see every equality row
+    assert (controlled["breakdown"] == "setting:home").any() or not (
+        frame["breakdown"].eq("setting:home") & frame["denominator"].gt(5)).any()
+
+
+@settings(max_examples=25, deadline=None)
+@given(linked_tables())
+def test_the_greedy_fallback_is_safe_too(frame):
+    import pipelines.disclosure_search as search
+
+    limit, search.LEVEL_LIMIT = search.LEVEL_LIMIT, 0  # every piece too large to search
+    try:
+        hide = apply_disclosure_control(frame, "board")["suppressed"].to_numpy(dtype=bool)
+    finally:
+        search.LEVEL_LIMIT = limit
+    assert _passes_audit(frame, hide)
+
+
+def test_the_greedy_fallback_on_the_demo_quarter(monkeypatch):
+    import pipelines.disclosure_search as search
+
+    monkeypatch.setattr(search, "LEVEL_LIMIT", 0)
+    frame = demo_birmingham()
+    controlled = apply_disclosure_control(frame, "board")
+    assert leaked(controlled) == set()
+
+
+def test_audit_is_a_plain_function_with_a_verdict():
+    from pipelines.disclosure_attack import audit
+
+    leaky = audit(legacy_control(birmingham()))
+    assert not leaky.ok and leaky.hidden_counts == 4
+    assert any("OOA01 placement:UNKNOWN (denominator)" in m for m in leaky.messages())
+    assert audit(apply_disclosure_control(birmingham(), "board")).ok
