@@ -10,15 +10,18 @@ Rules, per row of the kpis.csv shape (see docs/methods.md for the reader's versi
 
 * primary: a count KPI whose count is 1–5; a rate whose numerator or denominator is 1–5;
   a median over 1–5 values (denominator 1–5). Zero is shown.
-* secondary: within one area × quarter × KPI, each breakdown family (``placement:*``,
-  ``age:*``) is checked against its total (the ``all`` row). Where exactly one cell of a
-  family is suppressed and the total is shown, the total minus the other cells would
-  reveal it, so the next smallest cell of the family is suppressed too: smallest by
-  denominator (rates, medians) or count (counts), ties broken by the standard breakdown
-  order. Cells whose size is zero (or unknown) are chosen only when no non-zero cell is
-  left, because hiding a zero that readers can infer protects little. When the family has
-  no other cell, the total is suppressed instead. Suppressing a total settles its other
-  families as well, so the checks repeat until nothing changes.
+* secondary: no breakdown family (``placement:*``, ``age:*``, the equality families
+  ``sex:*``, ``uasc:*``, ``ethnicity:*``, ``setting:*``) may have exactly one suppressed
+  cell while its total (the ``all`` row) is shown, and no suppressed count may be worked
+  out at all from what is published, across the KPIs that share a cohort
+  (``pipelines.disclosure_attack``). The complementary cells are chosen jointly, at least
+  cost: never the out-of-area cell while another choice protects
+  (``pipelines.disclosure_search``).
+* for the board, an equality breakdown left with fewer than two cells shown is not
+  published (``meaningful_rows``).
+
+``_secondary``/``_settle`` keep the per-KPI rule of session 2 (the next smallest cell of the
+family): tests rebuild the old suppression with them to show the leaks it left.
 """
 
 from __future__ import annotations
