@@ -10,15 +10,18 @@ Rules, per row of the kpis.csv shape (see docs/methods.md for the reader's versi
 
 * primary: a count KPI whose count is 1–5; a rate whose numerator or denominator is 1–5;
   a median over 1–5 values (denominator 1–5). Zero is shown.
-* secondary: within one area × quarter × KPI, each breakdown family (``placement:*``,
-  ``age:*``) is checked against its total (the ``all`` row). Where exactly one cell of a
-  family is suppressed and the total is shown, the total minus the other cells would
-  reveal it, so the next smallest cell of the family is suppressed too: smallest by
-  denominator (rates, medians) or count (counts), ties broken by the standard breakdown
-  order. Cells whose size is zero (or unknown) are chosen only when no non-zero cell is
-  left, because hiding a zero that readers can infer protects little. When the family has
-  no other cell, the total is suppressed instead. Suppressing a total settles its other
-  families as well, so the checks repeat until nothing changes.
+* secondary: no breakdown family (``placement:*``, ``age:*``, the equality families
+  ``sex:*``, ``uasc:*``, ``ethnicity:*``, ``setting:*``) may have exactly one suppressed
+  cell while its total (the ``all`` row) is shown, and no suppressed count may be worked
+  out at all from what is published, across the KPIs that share a cohort
+  (``pipelines.disclosure_attack``). The complementary cells are chosen jointly, at least
+  cost: never the out-of-area cell while another choice protects
+  (``pipelines.disclosure_search``).
+* for the board, an equality breakdown left with fewer than two cells shown is not
+  published (``meaningful_rows``).
+
+``_secondary``/``_settle`` keep the per-KPI rule of session 2 (the next smallest cell of the
+family): tests rebuild the old suppression with them to show the leaks it left.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from pipelines.audiences import AUDIENCES, DEFAULT_AUDIENCE
-from pipelines.kpi_catalogue import BREAKDOWNS
+from pipelines.kpi_catalogue import BREAKDOWNS, EQUALITY_BREAKDOWNS
 
 UNITS = ("%", "days", "count")
 SMALLEST_SHOWN, LARGEST_HIDDEN = 1, 5  # counts from 1 to 5 are hidden
@@ -53,7 +56,8 @@ REQUIRED_COLUMNS = (
 )
 TOTAL = "all"
 PROTECTED_CELL = "placement:OUT"  # chosen as a complementary cell only when nothing else will do
-BREAKDOWN_ORDER = BREAKDOWNS
+BREAKDOWN_ORDER = (*BREAKDOWNS, *EQUALITY_BREAKDOWNS)
+EQUALITY_FAMILIES = ("sex", "uasc", "ethnicity", "setting")
 _GROUP = ["area_code", "quarter", "kpi_id"]
 
 FINDING_CODES = {
@@ -123,7 +127,7 @@ def _primary(frame: pd.DataFrame) -> pd.Series:
     return small | (frame["unit"].eq("count") & _small(frame["value"]))
 
 
-def _cell_sizes(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+def cell_sizes(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
     """What "smallest" means: the count for counts, the denominator for rates and medians."""
     # Float first: a nullable integer numerator cannot take a median's fractional value.
     count = (
@@ -140,7 +144,7 @@ def _family(breakdown: str) -> str | None:
     return breakdown.split(":", 1)[0] if ":" in breakdown else None
 
 
-def _breakdown_rank(breakdown: str) -> tuple[int, str]:
+def breakdown_rank(breakdown: str) -> tuple[int, str]:
     order = (
         BREAKDOWN_ORDER.index(breakdown) if breakdown in BREAKDOWN_ORDER else len(BREAKDOWN_ORDER)
     )
@@ -164,7 +168,7 @@ def _groups(frame: pd.DataFrame) -> list[tuple[list[int], dict[str, list[int]]]]
 
 def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     suppressed = primary.copy()
-    sizes = _cell_sizes(frame)
+    sizes = cell_sizes(frame)
     breakdowns = frame["breakdown"].astype(str).tolist()
 
     def preference(i: int) -> tuple[int, int, float, tuple[int, str]]:
@@ -172,7 +176,7 @@ def _secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArr
         non_zero = 0 if size > 0 else 1  # nan compares False: unknown sizes go last, with zeros
         # The out-of-area figure answers the boards' equity question: hide another cell first.
         out_of_area = 1 if breakdowns[i] == PROTECTED_CELL else 0
-        return non_zero, out_of_area, math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i])
+        return non_zero, out_of_area, math.inf if math.isnan(size) else size, breakdown_rank(breakdowns[i])
 
     for totals, families in _groups(frame):
         changed = True
@@ -201,57 +205,13 @@ def _settle(frame: pd.DataFrame, suppressed: npt.NDArray[np.bool_]) -> npt.NDArr
     return suppressed
 
 
-def _repair(rows: pd.DataFrame, suppressed: npt.NDArray[np.bool_], links, attack) -> npt.NDArray[np.bool_]:
-    """One area × quarter: hide one more cell while the attacker pins a hidden count down."""
-    rows = rows.reset_index(drop=True)
-    suppressed = suppressed.copy()
-    sizes = _cell_sizes(rows)
-    kpis = rows["kpi_id"].astype(str).tolist()
-    breakdowns = rows["breakdown"].astype(str).tolist()
-
-    def rank(i: int) -> tuple[int, int, float, tuple[int, str]]:
-        size = sizes[i]
-        return (0 if size > 0 else 1, 1 if breakdowns[i] == PROTECTED_CELL else 0,
-                math.inf if math.isnan(size) else size, _breakdown_rank(breakdowns[i]))
-
-    for _ in range(len(rows) + 1):
-        leaks = attack(rows.assign(suppressed=suppressed))
-        if not leaks:
-            break
-        leak = leaks[0]  # one cell at a time, so as few as possible are hidden
-        family = _family(leak.breakdown)
-        cohort = links.get(leak.kpi_id, frozenset({leak.kpi_id}))
-        in_family = [i for i in range(len(rows)) if kpis[i] in cohort
-                     and family is not None and _family(breakdowns[i]) == family]
-        shown = [i for i in in_family if not suppressed[i]]
-        before = suppressed.copy()
-        if shown:
-            suppressed[min(shown, key=rank)] = True
-        else:  # nothing left in the family (or the leak is a total): the cohort's totals go
-            for i in range(len(rows)):
-                if kpis[i] in cohort and breakdowns[i] == TOTAL:
-                    suppressed[i] = True
-        suppressed = _settle(rows, suppressed)
-        if (suppressed == before).all():
-            break  # nothing left to hide: the audit reports what remains
-    return suppressed
-
-
 def _linked_secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Secondary suppression decided jointly over the KPIs that share a cohort, then checked by
-    the attacker (``disclosure_attack``): where a hidden count can still be worked out, the
-    preferred complementary cell of its family (``_secondary``'s order: never the out-of-area
-    cell while another will do) is hidden across the cohort, and the check repeats.
-    """
-    from pipelines.disclosure_attack import LINKS, attacker_disclosures
+    """Complementary suppression decided jointly over the KPIs that share a cohort and checked by
+    the attacker (``disclosure_search``: the cheapest safe choice, never the out-of-area cell
+    while another will do)."""
+    from pipelines.disclosure_search import complementary_suppression
 
-    suppressed = _settle(frame, primary.copy())
-    keys = frame["area_code"].astype(str) + "\x1f" + frame["quarter"].astype(str)
-    for positions in frame.groupby(keys, sort=False).indices.values():
-        if suppressed[positions].any():
-            suppressed[positions] = _repair(frame.iloc[positions], suppressed[positions], LINKS,
-                                            attacker_disclosures)
-    return suppressed
+    return complementary_suppression(frame, primary)
 
 
 def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIENCE) -> pd.DataFrame:
@@ -282,7 +242,28 @@ def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIEN
     for column in FIGURE_COLUMNS:
         if column in out.columns:
             out[column] = out[column].mask(suppressed)
-    return out
+    return out[meaningful_rows(out)]
+
+
+MEANINGFUL_CELLS = 2  # an equality breakdown compares groups: at least two must be shown
+
+
+def meaningful_rows(controlled: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Rows of a controlled board frame worth publishing: every row, except the equality
+    breakdowns (``sex:``, ``uasc:``, ``ethnicity:``, ``setting:``) of an area × quarter × KPI
+    where disclosure control leaves fewer than ``MEANINGFUL_CELLS`` cells shown with children
+    in them, so that the breakdown compares nothing (KPIS.md: for the board "where disclosure
+    control leaves them meaningful"). Leaving out a whole breakdown only takes figures away
+    from an attacker, so what remains is as safe as before; the internal audience keeps all.
+    """
+    family = controlled["breakdown"].astype(str).str.split(":", n=1).str[0]
+    equality = family.isin(EQUALITY_FAMILIES)
+    if not equality.any():
+        return np.ones(len(controlled), dtype=bool)
+    shown = ~_suppressed_flags(controlled) & pd.to_numeric(controlled["denominator"], errors="coerce").gt(0)
+    keys = [controlled["area_code"], controlled["quarter"], controlled["kpi_id"], family]
+    cells = shown.where(equality, False).groupby(keys).transform("sum")
+    return (~equality | cells.ge(MEANINGFUL_CELLS)).to_numpy(dtype=bool)
 
 
 def _finding(code: str, key: tuple[object, ...], breakdown: str, detail: str) -> Finding:

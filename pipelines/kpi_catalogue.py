@@ -57,6 +57,22 @@ BREAKDOWNS = (
     "age:10-15",
     "age:16+",
 )
+# Equality breakdowns (KPIS.md "Breakdowns"), for rate KPIs only: sql/staging/112_equality_groups.sql.
+EQUALITY_BREAKDOWNS = (
+    "sex:male", "sex:female", "sex:unknown",
+    "uasc:yes", "uasc:no",
+    "ethnicity:white", "ethnicity:mixed", "ethnicity:asian", "ethnicity:black", "ethnicity:other",
+    "ethnicity:unknown",
+    "setting:home", "setting:kinship", "setting:foster", "setting:residential", "setting:other",
+    "setting:unknown",
+)
+
+
+def breakdowns_for(unit: str) -> tuple[str, ...]:
+    """The breakdown rows of a KPI of ``unit``: equality breakdowns for rates only."""
+    return BREAKDOWNS + EQUALITY_BREAKDOWNS if unit == "%" else BREAKDOWNS
+
+
 # The optional tables a KPI's declaration may need (children and episodes are always
 # supplied); OPTIONAL_TABLES below says what each one's absence costs.
 NEEDABLE_TABLES = ("health_assessments", "gp_registrations", "camhs_referrals", "sdq")

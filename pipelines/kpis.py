@@ -39,7 +39,6 @@ RESULT_COLUMNS = (
     "reason",  # why the KPI is not available (KPIS.md "Data coverage"); NULL when computed
     "source",  # where the figure comes from when not the extract's own records (HA01 from OC2); NULL otherwise
 )
-
 # The calendar must cover every date that working days are counted from or to (period
 # starts, due dates, completions): the data's dates and the quarters, with a year either
 # side (add_wd(d, 20) is never more than a few weeks after d).

@@ -8,6 +8,7 @@ find them; the current ``apply_disclosure_control`` must leave nothing to find.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,31 +163,152 @@ def test_no_suppressed_cell_is_recoverable(frame):
     assert leaked(apply_disclosure_control(frame, "board")) == set()
 
 
-def _optimal_hidden(frame: pd.DataFrame) -> int:
-    """Brute force: the fewest extra cells whose hiding (with the primary ones) is safe."""
+def _cost(frame: pd.DataFrame, hide: np.ndarray) -> tuple[float, ...]:
+    """The cost order of ``disclosure_search``: totals, out-of-area cells, cells, zero cells, children."""
+    sizes = np.nan_to_num(disclosure.cell_sizes(frame))
+    b = frame["breakdown"].to_numpy()
+    return (float((hide & (b == "all")).sum()), float((hide & (b == "placement:OUT")).sum()),
+            float(hide.sum()), float((hide & ~(sizes > 0)).sum()), float(sizes[hide].sum()))
+
+
+def _passes_audit(frame: pd.DataFrame, hide: np.ndarray) -> bool:
+    """What the published table must pass: KPIS.md's secondary rule (DC02) and the attacker (DC04)."""
+    published = frame.assign(suppressed=hide)
+    for column in FIGURE_COLUMNS:
+        published[column] = published[column].mask(pd.Series(hide, index=published.index))
+    dc02 = [f for f in disclosure.disclosure_findings(published) if f.code == "DC02"]
+    return not dc02 and not attacker_disclosures(published)
+
+
+def _cheapest(frame: pd.DataFrame) -> tuple[float, ...]:
+    """Brute force: the least cost of any safe choice of extra cells beside the primary ones."""
     primary = disclosure._primary(frame).to_numpy(dtype=bool)
     free = [i for i in range(len(frame)) if not primary[i]]
+    best = None
     for extra in range(len(free) + 1):
         for chosen in itertools.combinations(free, extra):
             hide = primary.copy()
             hide[list(chosen)] = True
-            if not attacker_disclosures(frame.assign(suppressed=hide)):
-                return int(hide.sum())
-    return len(frame)
+            cost = _cost(frame, hide)
+            if (best is None or cost < best) and _passes_audit(frame, hide):
+                best = cost
+    assert best is not None
+    return best
 
 
-@settings(max_examples=25, deadline=None)
-@given(cohort_tables())
-def test_hidden_cells_are_near_the_fewest_possible(frame):
-    # The greedy choice (one cell at a time) is not always optimal: hypothesis found a table
-    # where it hides 5 cells and the brute-force optimum is 4. Known gap (issue 14): the
-    # bound checked is one cell above the optimum.
+@st.composite
+def linked_tables(draw):
+    """Tiny tables of one linked cohort by placement: IHA01/IHA02, OOA01/GP01 or SDQ01/SDQ02."""
+    kind = draw(st.sampled_from(["IHA", "OOA", "SDQ"]))
+    dens = [draw(st.integers(0, 9)) for _ in PLACEMENTS]
+    rows = []
+    if kind == "SDQ":
+        first = [draw(st.integers(0, n)) for n in dens]
+        second = [draw(st.integers(0, n)) for n in first]
+        pairs = [("SDQ01", first, dens), ("SDQ02", second, first)]
+    elif kind == "OOA":
+        pairs = [("OOA01", [0, dens[1], 0], dens), ("GP01", [draw(st.integers(0, n)) for n in dens], dens)]
+    else:
+        pairs = [(k, [draw(st.integers(0, n)) for n in dens], dens) for k in ("IHA01", "IHA02")]
+    for kpi, nums, denominators in pairs:
+        rows.append(rate("all", sum(nums), sum(denominators), kpi_id=kpi))
+        rows += [rate(b, x, n, kpi_id=kpi) for b, x, n in zip(PLACEMENTS, nums, denominators, strict=True)]
+    return frame_of(*rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(linked_tables())
+def test_random_tables_leak_nothing_and_hide_no_cell_that_need_not_be(frame):
     controlled = apply_disclosure_control(frame, "board")
-    assert int(controlled["suppressed"].sum()) <= _optimal_hidden(frame) + 1
+    hide = controlled["suppressed"].to_numpy(dtype=bool)
+    assert _passes_audit(frame, hide)  # no suppressed cell recoverable by the attacker
+    assert _cost(frame, hide) == _cheapest(frame)  # as cheap as the best of every choice
 
 
 def test_every_hidden_cell_is_needed_on_the_issue_tables():
     for frame in (birmingham(), sdq()):
         controlled = apply_disclosure_control(frame, "board")
-        assert int(controlled["suppressed"].sum()) == _optimal_hidden(frame)
+        hide = controlled["suppressed"].to_numpy(dtype=bool)
+        assert _cost(frame, hide) == _cheapest(frame)
         assert np.all(controlled.loc[controlled["suppressed"], "numerator"].isna())
+
+
+# --- the demo: Birmingham's report quarter ------------------------------------------------
+
+DEMO_BIRMINGHAM = Path(__file__).parent / "fixtures" / "demo_birmingham_2026-27-Q2_kpis.csv"
+
+
+def demo_birmingham() -> pd.DataFrame:
+    frame = pd.read_csv(DEMO_BIRMINGHAM, dtype={"area_code": str, "quarter": str, "kpi_id": str,
+                                                "breakdown": str})
+    for column in ("numerator", "denominator"):
+        frame[column] = frame[column].astype("Int64")
+    return frame.assign(ci_lower=np.nan, ci_upper=np.nan)
+
+
+def test_the_demo_quarter_leaks_on_the_old_suppression_and_not_on_the_new():
+    frame = demo_birmingham()
+    assert leaked(legacy_control(frame))  # the leak of the issue, on today's data
+    controlled = apply_disclosure_control(frame, "board")
+    assert leaked(controlled) == set()
+
+
+def test_birmingham_shows_the_out_of_area_figure_of_every_timeliness_kpi_it_can():
+    from reports.charts import EQUITY_KPIS
+
+    frame = demo_birmingham()
+    controlled = apply_disclosure_control(frame, "board").set_index(["kpi_id", "breakdown"])
+    raw = frame.set_index(["kpi_id", "breakdown"])
+    for kpi in EQUITY_KPIS:
+        cohort, hits = raw.loc[(kpi, "placement:OUT"), "denominator"], raw.loc[(kpi, "placement:OUT"), "numerator"]
+        if cohort >= 6 and not 1 <= hits <= 5:  # a numerator of 1–5 is itself c (primary)
+            assert not controlled.loc[(kpi, "placement:OUT"), "suppressed"], kpi
+    # The one exception on the demo: CAM02, 5 of 9 seen within 4 weeks (CAM03, 9 of 9, is shown).
+    assert controlled.loc[("CAM02", "placement:OUT"), "suppressed"]
+    assert not controlled.loc[("CAM03", "placement:OUT"), "suppressed"]
+
+
+def test_equality_breakdowns_are_controlled_jointly_and_kept_for_the_board_only_when_meaningful():
+    frame = demo_birmingham()
+    controlled = apply_disclosure_control(frame, "board")
+    assert leaked(controlled) == set()
+    family = controlled["breakdown"].str.split(":").str[0]
+    for (kpi, fam), rows in controlled[family.isin(disclosure.EQUALITY_FAMILIES)].groupby(
+            ["kpi_id", family[family.isin(disclosure.EQUALITY_FAMILIES)]]):
+        shown = (~rows["suppressed"] & rows["denominator"].gt(0)).sum()
+        assert shown >= disclosure.MEANINGFUL_CELLS, (kpi, fam)
+    internal = apply_disclosure_control(frame, "internal")
+    assert len(internal) == len(frame)  # analysts see every equality row
+    assert (controlled["breakdown"] == "setting:home").any() or not (
+        frame["breakdown"].eq("setting:home") & frame["denominator"].gt(5)).any()
+
+
+@settings(max_examples=25, deadline=None)
+@given(linked_tables())
+def test_the_greedy_fallback_is_safe_too(frame):
+    import pipelines.disclosure_search as search
+
+    limit, search.LEVEL_LIMIT = search.LEVEL_LIMIT, 0  # every piece too large to search
+    try:
+        hide = apply_disclosure_control(frame, "board")["suppressed"].to_numpy(dtype=bool)
+    finally:
+        search.LEVEL_LIMIT = limit
+    assert _passes_audit(frame, hide)
+
+
+def test_the_greedy_fallback_on_the_demo_quarter(monkeypatch):
+    import pipelines.disclosure_search as search
+
+    monkeypatch.setattr(search, "LEVEL_LIMIT", 0)
+    frame = demo_birmingham()
+    controlled = apply_disclosure_control(frame, "board")
+    assert leaked(controlled) == set()
+
+
+def test_audit_is_a_plain_function_with_a_verdict():
+    from pipelines.disclosure_attack import audit
+
+    leaky = audit(legacy_control(birmingham()))
+    assert not leaky.ok and leaky.hidden_counts == 4
+    assert any("OOA01 placement:UNKNOWN (denominator)" in m for m in leaky.messages())
+    assert audit(apply_disclosure_control(birmingham(), "board")).ok

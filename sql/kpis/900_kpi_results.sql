@@ -5,16 +5,20 @@
 -- that a figure can be traced to the children behind it), already classified by placement
 -- location and age band on its reference date. staging.kpi_facts is their UNION ALL,
 -- created by pipelines/kpis.py from the KPI declarations (the `-- kpis:` header block of
--- each model file), so a new KPI file is counted without editing this one. Counted here:
+-- each model file), so a new KPI file is counted without editing this one. The equality
+-- groups of the child on that date (sex, uasc, ethnicity, placement setting:
+-- staging.child_on_date) are joined here, and give the equality breakdowns of every rate KPI
+-- (sex:male ... setting:unknown). Counted here:
 --   rates  (unit %)     numerator = members with hit, denominator = members,
 --                       value = 100 · numerator / denominator (NULL when denominator is 0)
 --   counts (unit count) numerator = value = members, denominator NULL
 --   medians (unit days) numerator NULL, denominator = number of values, value = median
 --                       (NULL when there are no values; DuckDB's median averages the two
 --                       middle values of an even count)
--- Every breakdown row exists for every area (staging.extracts), quarter and KPI, zero
--- where a cell is empty, so tables have a stable shape. Each member falls in exactly one
--- placement cell and one age cell, so the cells of each breakdown sum to 'all'.
+-- Every breakdown row exists for every area (staging.extracts), quarter and KPI (the
+-- equality rows for every rate KPI), zero where a cell is empty, so tables have a stable
+-- shape. Each member falls in exactly one cell of each family, so the cells of each
+-- breakdown sum to 'all'.
 -- A KPI that is not available for the area and quarter (staging.kpi_availability: a table
 -- it reads was not supplied or does not cover its dates) has numerator, denominator and
 -- value NULL and its reason in `reason`; `reason` is NULL for every computed figure.
@@ -27,10 +31,15 @@ WITH facts AS NOT MATERIALIZED (
 ),
 -- Counts at the finest grain once; the breakdown cells are sums of these.
 finest AS (
-    SELECT area_code, quarter, kpi_id, placement, age_band,
-           count(*) AS members, count_if(hit) AS hits
-    FROM facts
-    GROUP BY area_code, quarter, kpi_id, placement, age_band
+    SELECT f.area_code, f.quarter, f.kpi_id, f.placement, f.age_band,
+           coalesce(c.sex_group, 'unknown') AS sex_group,
+           coalesce(c.uasc_group, 'no') AS uasc_group,
+           coalesce(c.ethnic_group, 'unknown') AS ethnic_group,
+           coalesce(c.setting, 'unknown') AS setting,
+           count(*) AS members, count_if(f.hit) AS hits
+    FROM facts AS f
+    LEFT JOIN staging.child_on_date AS c ON c.child_key = f.child_key AND c.ref_date = f.ref_date
+    GROUP BY ALL
 ),
 counted AS (
     SELECT
@@ -38,6 +47,10 @@ counted AS (
         CASE
             WHEN grouping(placement) = 0 THEN 'placement:' || placement
             WHEN grouping(age_band) = 0 THEN 'age:' || age_band
+            WHEN grouping(sex_group) = 0 THEN 'sex:' || sex_group
+            WHEN grouping(uasc_group) = 0 THEN 'uasc:' || uasc_group
+            WHEN grouping(ethnic_group) = 0 THEN 'ethnicity:' || ethnic_group
+            WHEN grouping(setting) = 0 THEN 'setting:' || setting
             ELSE 'all'
         END AS breakdown,
         sum(members) AS members,
@@ -46,7 +59,11 @@ counted AS (
     GROUP BY GROUPING SETS (
         (area_code, quarter, kpi_id),
         (area_code, quarter, kpi_id, placement),
-        (area_code, quarter, kpi_id, age_band)
+        (area_code, quarter, kpi_id, age_band),
+        (area_code, quarter, kpi_id, sex_group),
+        (area_code, quarter, kpi_id, uasc_group),
+        (area_code, quarter, kpi_id, ethnic_group),
+        (area_code, quarter, kpi_id, setting)
     )
 ),
 -- Medians need the values themselves (only the median KPIs have a measure).
@@ -74,12 +91,24 @@ breakdowns AS (
         ('age:0-4'), ('age:5-9'), ('age:10-15'), ('age:16+')
     ) AS b(breakdown)
 ),
+equality_breakdowns AS (
+    SELECT * FROM (VALUES
+        ('sex:male'), ('sex:female'), ('sex:unknown'), ('uasc:yes'), ('uasc:no'),
+        ('ethnicity:white'), ('ethnicity:mixed'), ('ethnicity:asian'), ('ethnicity:black'),
+        ('ethnicity:other'), ('ethnicity:unknown'),
+        ('setting:home'), ('setting:kinship'), ('setting:foster'), ('setting:residential'),
+        ('setting:other'), ('setting:unknown')
+    ) AS b(breakdown)
+),
 grid AS (
     SELECT x.area_code, x.as_at, q.quarter_id AS quarter, k.kpi_id, k.unit, b.breakdown
     FROM staging.extracts AS x
     CROSS JOIN staging.quarters AS q
     CROSS JOIN staging.kpi_catalogue AS k
-    CROSS JOIN breakdowns AS b
+    CROSS JOIN (SELECT breakdown FROM breakdowns
+                UNION ALL
+                SELECT breakdown FROM equality_breakdowns) AS b
+    WHERE k.unit = '%' OR b.breakdown NOT IN (SELECT breakdown FROM equality_breakdowns)
 )
 SELECT
     g.area_code,

@@ -6,6 +6,8 @@
 -- * A child, period or assessment counts only in the area whose extract it came from:
 --   child_id is unique within an area only. Each child gets child_key, a number unique
 --   across areas (by area_code, child_id), and every later model joins on it.
+-- * sex, ethnicity, uasc and placement_type feed only the equality breakdowns
+--   (staging.equality_groups).
 -- * Codes are trimmed and cased once here (blank = NULL: "not known" in EXTRACTS.md) so
 --   that later models compare them plainly.
 -- * Rows of a child missing from children (the contract quarantines them) are left out, so
@@ -14,7 +16,7 @@
 --   can be counted twice.
 CREATE OR REPLACE TABLE staging.children AS
 WITH chosen AS (
-    SELECT c.area_code, c.child_id, c.date_of_birth
+    SELECT c.area_code, c.child_id, c.date_of_birth, c.sex, c.ethnicity, c.uasc
     FROM clean.children AS c
     JOIN staging.history_extracts AS x ON x.area_code = c.area_code AND x.as_at = c.as_at
     QUALIFY row_number() OVER (
@@ -25,7 +27,10 @@ SELECT
     CAST(row_number() OVER (ORDER BY area_code, child_id) AS INTEGER) AS child_key,
     area_code,
     child_id,
-    date_of_birth
+    date_of_birth,
+    upper(nullif(trim(sex), '')) AS sex,
+    upper(nullif(trim(ethnicity), '')) AS ethnicity,
+    uasc
 FROM chosen;
 
 CREATE OR REPLACE TABLE staging.episodes AS
@@ -40,6 +45,7 @@ SELECT
     upper(nullif(trim(e.reason_episode_ceased), '')) AS rec,
     upper(nullif(trim(e.placement_area_code), '')) AS placement_area_code,
     e.placement_distance_miles,
+    upper(nullif(trim(e.placement_type), '')) AS placement_type,
     e.file,
     e.row_number
 FROM clean.episodes AS e

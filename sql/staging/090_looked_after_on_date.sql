@@ -17,6 +17,7 @@ SELECT
     e.legal_status,
     e.placement_area_code,
     e.placement_distance_miles,
+    e.placement_type,
     coalesce(e.legal_status IN ('V3', 'V4'), false) AS short_break
 FROM staging.reference_dates AS r
 JOIN staging.episode_periods AS e

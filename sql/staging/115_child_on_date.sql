@@ -8,6 +8,7 @@
 -- period_start   start of the period of care the episode belongs to
 -- placement      IN / OUT / UNKNOWN on the date
 -- age, age_band  completed years on the date
+-- sex_group, uasc_group, ethnic_group, setting  the equality groups (112_equality_groups.sql)
 CREATE OR REPLACE TABLE staging.child_on_date AS
 SELECT
     r.child_key,
@@ -23,7 +24,11 @@ SELECT
     l.placement_distance_miles,
     staging.placement_location(l.placement_area_code, c.area_code) AS placement,
     staging.completed_years(c.date_of_birth, r.ref_date) AS age,
-    staging.age_band(staging.completed_years(c.date_of_birth, r.ref_date)) AS age_band
+    staging.age_band(staging.completed_years(c.date_of_birth, r.ref_date)) AS age_band,
+    staging.sex_group(c.sex) AS sex_group,
+    staging.uasc_group(c.uasc) AS uasc_group,
+    staging.ethnic_group(c.ethnicity) AS ethnic_group,
+    staging.placement_setting(l.placement_type) AS setting
 FROM staging.reference_dates AS r
 JOIN staging.children AS c ON c.child_key = r.child_key
 LEFT JOIN staging.looked_after_on_date AS l
