@@ -237,13 +237,23 @@ def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIEN
         ):
             out[column] = out[column].astype("Int64")
     primary = (_primary(out) | already).to_numpy(dtype=bool)
-    suppressed = pd.Series(_linked_secondary(out, primary), index=out.index)
+    # To a fixed point: a complementary cell chosen for one family (a total, say) can leave
+    # another family of the same KPI with one cell to protect, which only the next pass sees.
+    hidden = _linked_secondary(out, primary)
+    for _ in range(MAX_PASSES):
+        again = _linked_secondary(out, hidden)
+        if np.array_equal(again, hidden):
+            break
+        hidden = again
+    suppressed = pd.Series(hidden, index=out.index)
     out["suppressed"] = suppressed
     for column in FIGURE_COLUMNS:
         if column in out.columns:
             out[column] = out[column].mask(suppressed)
     return out[meaningful_rows(out)]
 
+
+MAX_PASSES = 10  # passes of complementary suppression; one more is rarely needed
 
 MEANINGFUL_CELLS = 2  # an equality breakdown compares groups: at least two must be shown
 
