@@ -17,15 +17,18 @@ import pandas as pd
 
 from pipelines.calendar import nation_of
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.spc import p_chart, variation_summary
 from pipelines.stats import compare_with_comparator
 from reports.charts import (
     SPC_KPIS,
     Chart,
+    SpcResult,
     delay_chart,
     equity_chart,
     partner_chart,
     partner_comparison,
     spc_chart,
+    spc_frame,
     trend_chart,
 )
 from reports.data import ReportData
@@ -45,6 +48,7 @@ from reports.formatting import (
 )
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
+from reports.mdc import ASSURANCE_ICONS, VARIATION_ICONS, Assessment, assess, not_assessed
 from reports.palette import COMPARISON_BADGES, Badge
 from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
@@ -115,6 +119,37 @@ def _glance_lines(data: ReportData, figures: PublishedFigures,
         target = h.target.value if h.kpi.polarity != "context" else None
         lines[h.kpi.id] = sparkline(labels, shown, h.kpi.unit, target)
     return lines
+
+
+def _assessments(data: ReportData, figures: PublishedFigures, headlines: list[Headline],
+                 spc: dict[str, SpcResult]) -> dict[str, Assessment]:
+    """Making Data Count variation and assurance of each KPI for At a glance: from the monthly
+    control chart where there is one, else from a p-chart of the published quarters (rates
+    whose counts are published); medians and counts are not assessed."""
+    quarters = data.trend_quarters(TREND_QUARTERS) or [data.quarter]
+    found = {}
+    for h in headlines:
+        definition = h.kpi
+        target = h.target.value
+        if definition.id in spc:
+            result = spc[definition.id]
+            months = int(result.frame["p"].notna().sum())
+            found[definition.id] = assess(result.frame, result.summary, target,
+                                          definition.polarity, f"{months} months")
+            continue
+        if definition.unit != "%":
+            found[definition.id] = not_assessed("medians and counts have no p-chart")
+            continue
+        shown = [(q, f) for q in quarters
+                 if (f := figures.get(data.home_area, q.id, definition.id)).counts_known]
+        if len(shown) < 2:
+            found[definition.id] = not_assessed("too few published quarters")
+            continue
+        frame = p_chart([q.id for q, _ in shown], [f.numerator for _, f in shown],
+                        [f.denominator for _, f in shown])
+        found[definition.id] = assess(frame, variation_summary(frame, definition.polarity), target,
+                                      definition.polarity, f"{len(shown)} quarters")
+    return found
 
 
 def _families(headlines: list[Headline], charts: dict[str, Chart]) -> list[dict[str, Any]]:
@@ -365,7 +400,9 @@ def build_context(data: ReportData) -> dict[str, Any]:
     headlines = build_headlines(data, figures)
     quarters = data.trend_quarters(TREND_QUARTERS) or [data.quarter]
     trend_charts = {h.kpi.id: trend_chart(data, figures, h.kpi, quarters) for h in headlines}
-    spc_charts = [chart for kpi_id in SPC_KPIS if (chart := spc_chart(data, kpi_id)) is not None]
+    targets = {h.kpi.id: h.target.value for h in headlines}
+    spc = {kpi_id: result for kpi_id in SPC_KPIS if (result := spc_frame(data, kpi_id)) is not None}
+    spc_charts = [spc_chart(data, kpi_id, targets[kpi_id], result) for kpi_id, result in spc.items()]
     rates = [definition for definition in KPIS if definition.unit == "%"]
     partner_rows, partner_charts = _partner_section(data, figures, rates)
     delay_quarters = [data.quarter.shift(-offset) for offset in range(DELAY_QUARTERS - 1, -1, -1)]
@@ -420,6 +457,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "sections": sections,
         "headlines": headlines,
         "glance": _glance_lines(data, figures, headlines),
+        "assessments": _assessments(data, figures, headlines, spc),
+        "mdc_icons": [*VARIATION_ICONS.values(), *ASSURANCE_ICONS.values()],
         "families": _families(headlines, trend_charts),
         "spc_charts": spc_charts,
         "partner_names": [data.area_name(code) for code in data.partner_areas],

@@ -37,6 +37,7 @@ from reports.formatting import (
     format_value,
     number_or_none,
 )
+from reports.mdc import Assessment, assess
 from reports.palette import (
     BLUE,
     COMPARISON_BADGES,
@@ -114,6 +115,8 @@ class Chart:
     # When there is nothing to draw (every count zero or suppressed), the page shows this
     # sentence and the table instead of an empty chart.
     nothing_to_chart: str = ""
+    # Making Data Count icons (reports.mdc) of a control chart, shown above it.
+    assessment: Assessment | None = None
 
 
 def plot_text(text: str) -> str:
@@ -313,9 +316,15 @@ def spc_frame(data: ReportData, kpi_id: str) -> SpcResult | None:
     return SpcResult(frame, variation_summary(frame, polarity))
 
 
-def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
-    """Making Data Count p-chart of monthly timeliness; suppressed months are left out."""
-    result = spc_frame(data, kpi_id)
+def spc_chart(data: ReportData, kpi_id: str, target: float | None = None,
+              result: SpcResult | None = None) -> Chart | None:
+    """Making Data Count p-chart of monthly timeliness, with the target when there is one.
+
+    A suppressed month has no point, and no limits of its own (a p-chart's limits give away
+    its denominator), but the limits and mean run on through it, joined from the months either
+    side, so that the chart is not broken wherever a month is hidden.
+    """
+    result = result or spc_frame(data, kpi_id)
     definition = kpi(kpi_id)
     if result is None:
         return None
@@ -328,23 +337,31 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
         values = (100 * frame[column]).where(~frame["suppressed"])
         return [None if pd.isna(v) else float(v) for v in values]
 
-    p, centre = shown("p"), shown("centre")
+    p = shown("p")
+    centre = [None if pd.isna(v) else 100 * float(v) for v in frame["centre"]]
     upper, lower = shown("upper_limit"), shown("lower_limit")
+    limit_line = {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"}
     traces: list[go.BaseTraceType] = [
-        go.Scatter(x=dates, y=upper, name="Control limits (3σ)", mode="lines",
-                   line={"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"},
-                   legendgroup="limits", hovertemplate="Upper limit %{y:.1f}%<extra></extra>"),
+        go.Scatter(x=dates, y=upper, name="Control limits (3σ)", mode="lines", connectgaps=True,
+                   line=limit_line, legendgroup="limits",
+                   hovertemplate="Upper limit %{y:.1f}%<extra></extra>"),
         go.Scatter(x=dates, y=lower, name="Lower limit", mode="lines", showlegend=False,
-                   line={"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"},
-                   legendgroup="limits", hovertemplate="Lower limit %{y:.1f}%<extra></extra>"),
+                   connectgaps=True, line=limit_line, legendgroup="limits",
+                   hovertemplate="Lower limit %{y:.1f}%<extra></extra>"),
         go.Scatter(x=dates, y=centre, name="Mean", mode="lines",
                    line={"color": OUTLINE, "width": 1.5},
                    hovertemplate="Mean %{y:.1f}%<extra></extra>"),
+    ]
+    if target is not None and definition.polarity != "context":
+        traces.append(go.Scatter(
+            x=[dates[0], dates[-1]], y=[target, target], name=f"Target {format_number(target, '%')}",
+            mode="lines", line={"color": TARGET_COLOUR, "width": 2, "dash": "dash"},
+            hovertemplate="Target %{y:.1f}%<extra></extra>"))
+    traces.append(
         go.Scatter(x=dates, y=p, name="Common cause", mode="lines+markers",
                    line={"color": GREY, "width": 1.5},
                    marker={"color": GREY, "size": 7, "symbol": "circle"},
-                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"),
-    ]
+                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
     for variation, (name, colour, symbol) in VARIATION_STYLE.items():
         mask = (frame["variation"] == variation).to_numpy() & ~hidden
         if mask.any():
@@ -367,7 +384,9 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
     rows = []
     for index, month in enumerate(months):
         if hidden[index]:
-            rows.append([month, SUPPRESSED, SUPPRESSED, SUPPRESSED, "", "", "", "suppressed"])
+            rows.append([month, SUPPRESSED, SUPPRESSED, SUPPRESSED,
+                         format_number(_pct(frame["centre"].iloc[index]), "%"), SUPPRESSED,
+                         SUPPRESSED, "not shown (c)"])
             continue
         record = frame.iloc[index]
         signals = [SIGNAL_LABELS[s] for s in SIGNALS if bool(record[s])]
@@ -387,13 +406,17 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
         warning = (f"Only {points} months have data: at least 12 are needed before the control "
                    "limits can be relied on, so read any signal with caution.")
     summary = result.summary
+    assessment = assess(frame, summary, target, definition.polarity, f"{points} months")
     alt = (f"Statistical process control chart (p-chart) of {definition.name} by month for "
-           f"{data.home_name}, {months[0]} to {months[-1]}: the latest month shows {summary}.")
+           f"{data.home_name}, {months[0]} to {months[-1]}: the latest month shows {summary}")
+    alt += (f"; against the target of {format_number(target, '%')}: "
+            f"{assessment.assurance.word.lower()}." if target is not None else ".")
     notes = [f"Latest month: {summary}."]
     if hidden.any():
         notes.append(f"{int(hidden.sum())} month(s) with 1 to 5 children are not shown (c); "
-                     "they still count towards the mean.")
+                     "they still count towards the mean, and the limits are joined across them.")
     return Chart(
+        assessment=assessment,
         narrow={"margin": {"l": 48, "r": 8}, "xaxis": {"dtick": "M6"},
                 "yaxis": {"title": {"text": ""}}},
         id=f"spc-{kpi_id}",

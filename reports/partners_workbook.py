@@ -31,7 +31,13 @@ from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.partners import PartnerGroup
 from pipelines.quarters import Quarter
 from reports.figures import Figure
-from reports.formatting import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, SYMBOL_MEANINGS
+from reports.formatting import (
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SUPPRESSED,
+    SYMBOL_MEANINGS,
+    quarter_title,
+)
 from reports.palette import COMPARISON_BADGES
 from reports.partners import (
     DFE_LICENCE,
@@ -114,6 +120,13 @@ def _word(comparison: str) -> str:
     return COMPARISON_BADGES[comparison].word
 
 
+def _rank_cells(figure: AreaFigure, polarity: str) -> list[tuple[Any, str | None]]:
+    """Rank and areas ranked; blank for a context measure, which has no better end."""
+    if polarity == "context":
+        return [(None, None), (None, None)]
+    return [(figure.rank, COUNT_FORMAT), (figure.ranked or None, COUNT_FORMAT)]
+
+
 def _as_figure(figure: AreaFigure) -> Figure:
     return Figure(figure.value, figure.ci_lower, figure.ci_upper, figure.numerator,
                   figure.denominator, None, figure.symbol)
@@ -124,7 +137,7 @@ def _as_figure(figure: AreaFigure) -> Figure:
 
 def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]]) -> None:
     group = report.group
-    write_title(ws, f"Partner comparison: {group.name}, {report.quarter.label}",
+    write_title(ws, f"Partner comparison: {group.name}, {quarter_title(report.quarter)}",
                 "Figures as published for the audience below; numbers are numbers, dates are "
                 "dates, and c / z / x mark figures not shown.")
     row = write_sheet_links(ws, sheets) + 1
@@ -135,7 +148,7 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
         ("Description", group.description),
         ("Kind", group.kind + (f" of {report.name(group.for_area)}" if group.for_area else "")),
         ("Source of the list", group.source),
-        ("Quarter", report.quarter.label),
+        ("Quarter", quarter_title(report.quarter)),
         ("Areas compared", ", ".join(a.name for a in report.areas_with_data)),
         ("Areas without figures", ", ".join(a.name for a in report.areas_without_data) or "none"),
         ("Compared with", "the partner average (pooled: Σ numerators ÷ Σ denominators over the "
@@ -231,7 +244,7 @@ def _comparison(ws: Worksheet, report: PartnerReport) -> None:
                 *lead, (figure.code, None), (figure.name, None),
                 (numerator, COUNT_FORMAT), (denominator, COUNT_FORMAT), (value, number_format),
                 (lower, number_format), (upper, number_format), (_word(figure.comparison), None),
-                (figure.rank, COUNT_FORMAT), (figure.ranked or None, COUNT_FORMAT), *pool,
+                *_rank_cells(figure, definition.polarity), *pool,
                 (as_at.get(figure.code), DATE_FORMAT),
             ])
             row += 1

@@ -52,6 +52,8 @@ from reports.formatting import (
     SUPPRESSED,
     SYMBOL_MEANINGS,
     number_or_none,
+    period_label,
+    quarter_title,
     symbol_for,
 )
 from reports.headlines import build_headlines, published_target, target_status
@@ -203,7 +205,7 @@ def _add_target_formats(ws: Worksheet, value_range: str, first_cell: str, target
 
 
 def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) -> None:
-    write_title(ws, f"Health of children in care: {data.home_name}, {data.quarter.label}",
+    write_title(ws, f"Health of children in care: {data.home_name}, {quarter_title(data.quarter)}",
            "Analyst workbook. Figures as published for the audience below; numbers are "
            "numbers, dates are dates, and c / z / x mark figures not shown.")
     row = write_sheet_links(ws, sheets) + 1
@@ -211,7 +213,7 @@ def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) ->
     row += 1
     details: list[tuple[str, Any]] = [
         ("Area", f"{data.home_name} ({data.home_area})"),
-        ("Quarter", data.quarter.label),
+        ("Quarter", quarter_title(data.quarter)),
         ("Partner areas", ", ".join(data.area_name(c) for c in data.partner_areas) or "none"),
         ("Audience", data.audience + (" (small numbers suppressed)" if data.suppress
                                       else " (UNSUPPRESSED: not for publication)")),
@@ -241,7 +243,7 @@ def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None
            "Values: per cent for rates, days for medians, a number for counts. Shaded against "
            "the target by polarity (Status says the same in words).")
     columns = [("KPI id", 8), ("KPI name", 36), ("Unit", 7), ("Polarity", 9), ("Target", 8)]
-    columns += [(q.short_label, 11) for q in quarters]
+    columns += [(period_label(q), 11) for q in quarters]
     columns += [("Status this quarter", 18), ("Since last quarter", 22), ("Since a year ago", 22)]
     write_header(ws, columns)
     headlines = {h.kpi.id: h for h in build_headlines(data, figures)}
@@ -302,7 +304,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
         numerator, denominator, value, lower, upper = figure_values(figure)
         values: list[tuple[Any, str | None]] = [
             (record["area_code"], None), (record["area_name"], None),
-            (record["quarter"], None), (record["kpi_id"], None), (record["kpi_name"], None),
+            (period_label(record["quarter"]), None), (record["kpi_id"], None), (record["kpi_name"], None),
             (record["breakdown"], None), (numerator, COUNT_FORMAT),
             (denominator, COUNT_FORMAT), (value, number_format), (lower, number_format),
             (upper, number_format), (unit, None), (record["polarity"], None),
@@ -353,7 +355,7 @@ def _chart_data(ws: Worksheet, data: ReportData,
         for quarter in quarters:
             figure = figures.get(data.home_area, quarter.id, definition.id)
             write_cell(ws, row, 1, definition.id)
-            write_cell(ws, row, 2, quarter.short_label)
+            write_cell(ws, row, 2, period_label(quarter))
             write_cell(ws, row, 3, figure.value if figure.shown else None, number_format)
             target = figure.target if definition.polarity != "context" else None
             write_cell(ws, row, 4, target, number_format)
@@ -433,7 +435,8 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
     for record in controlled.to_dict("records"):
         reason = str(record["delay_reason"])
         count = SUPPRESSED if record["suppressed"] else _number(record["periods"])
-        values = [record["area_code"], data.area_name(record["area_code"]), record["quarter"],
+        values = [record["area_code"], data.area_name(record["area_code"]),
+                  period_label(record["quarter"]),
                   reason, "Total" if reason == DELAY_TOTAL else DELAY_REASON_LABELS.get(reason, reason),
                   int(count) if isinstance(count, float) else count]
         for column, value in enumerate(values, start=1):

@@ -105,7 +105,7 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     assert records, "no rows"
     found = {(r["Area code"].value, r["Quarter"].value, r["KPI id"].value, r["Breakdown"].value): r
              for r in records}
-    iha02 = found[(HOME, QUARTER.id, "IHA02", "all")]
+    iha02 = found[(HOME, QUARTER.short_label, "IHA02", "all")]
     assert (iha02["Numerator"].value, iha02["Denominator"].value) == (28, 40)
     assert iha02["Value"].value == 70.0 and iha02["Value"].number_format == "0.0"
     assert iha02["95% CI lower"].value == pytest.approx(54.57)
@@ -113,7 +113,7 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     as_at = iha02["As at"]
     assert as_at.is_date and isinstance(as_at.value, datetime)
     assert as_at.value.date() == date(2025, 1, 10)
-    cam = found[(HOME, QUARTER.id, "IHA04", "all")]
+    cam = found[(HOME, QUARTER.short_label, "IHA04", "all")]
     assert cam["Value"].value == "c" and cam["Suppressed"].value == "yes"
     # every KPI of the family, every area, all eight quarters
     assert {r["KPI id"].value for r in records} == {"IHA01", "IHA02", "IHA03", "IHA04"}
