@@ -201,8 +201,9 @@ def _standards_warning(data: ReportData) -> str:
     names = ", ".join(scottish)
     return (f"{names} measure{'s' if len(scottish) == 1 else ''} this against the Scottish "
             "standard (an assessment within 28 calendar days of the request to the Health "
-            "Board), not the English 20 working days from coming into care. The figures are "
-            "shown and pooled into the partner average but are not like-for-like.")
+            "Board), not the English 20 working days from coming into care. Unlike figures are "
+            "not pooled: the figure is shown, but left out of the partner average and not "
+            "compared.")
 
 
 def _nation(code: str) -> str:

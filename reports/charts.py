@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from pipelines.kpi_catalogue import KpiDefinition, kpi
 from pipelines.quarters import Quarter
 from pipelines.spc import SIGNALS, classify_points, p_chart, variation_summary
-from pipelines.stats import compare_with_comparator, newcombe_difference, pooled_mean
+from pipelines.stats import newcombe_difference, pooled_mean
 from reports.data import ReportData
 from reports.figures import Figure, PublishedFigures
 from reports.formatting import (
@@ -52,6 +52,7 @@ from reports.palette import (
     VERMILLION,
 )
 from reports.suppression import DELAY_TOTAL, controlled_delay_reasons, controlled_monthly
+from reports.verdict import partner_verdict, set_apart
 
 CHART_WIDTH = 680
 FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
@@ -466,7 +467,9 @@ def partner_comparison(data: ReportData, figures: PublishedFigures, definition: 
     """Each area against the pooled average of the areas whose counts are published."""
     quarter = quarter or data.quarter
     found = [(code, figures.get(code, quarter.id, definition.id)) for code in data.areas]
-    pooled = [fig for _, fig in found if fig.counts_known]
+    # A measure some areas count to another standard (Scottish IHA02) leaves them out.
+    apart = set_apart(definition.id, [code for code, fig in found if fig.shown])
+    pooled = [fig for code, fig in found if fig.counts_known and code not in apart]
     average = None
     if pooled:
         share = pooled_mean([f.numerator for f in pooled], [f.denominator for f in pooled])
@@ -474,9 +477,11 @@ def partner_comparison(data: ReportData, figures: PublishedFigures, definition: 
     areas = [
         AreaComparison(
             code, data.area_name(code), fig,
-            compare_with_comparator(fig.ci_lower if fig.shown else None,
-                                    fig.ci_upper if fig.shown else None,
-                                    average, definition.polarity),
+            # The one verdict every partner output gives (reports.verdict).
+            partner_verdict(fig.value if fig.shown else None, fig.ci_lower, fig.ci_upper,
+                            fig.numerator if fig.counts_known else None,
+                            fig.denominator if fig.counts_known else None,
+                            average, definition.polarity, code in apart).comparison,
             code == data.home_area,
         )
         for code, fig in found

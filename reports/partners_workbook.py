@@ -30,6 +30,7 @@ from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.partners import PartnerGroup
 from pipelines.quarters import Quarter
+from pipelines.stats import Z95, Z998
 from reports.figures import Figure
 from reports.formatting import (
     NOT_APPLICABLE,
@@ -48,6 +49,7 @@ from reports.partners import (
     pool_sentence,
     prepare_partner_report,
 )
+from reports.verdict import score_limits
 from reports.workbook import (
     COUNT_FORMAT,
     DATE_FORMAT,
@@ -190,8 +192,10 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
         ("Comparison", "Similar when the partner average lies inside the area's 95% Wilson "
                        "interval; otherwise better or worse by the measure's direction (higher "
                        "or lower for context measures). Medians and counts are not compared."),
-        ("Funnel limits", "Wilson intervals around the centre line with x = n × centre, at 95% "
-                          "and 99.8%; a point on a limit is inside it."),
+        ("Funnel limits", "The partner average ± z × sqrt(p(1 − p)/n), z = 1.96 (95%) and 3.09 "
+                          "(99.8%): the test behind the area's Wilson interval, so a point "
+                          "outside the 95% limits is exactly an area whose interval excludes "
+                          "the average. A point on a limit is inside it."),
         ("Scottish areas", SCOTTISH_IHA02),
     ]
     for key, value in notes:
@@ -311,25 +315,30 @@ def _funnel(ws: Worksheet, report: PartnerReport) -> None:
         for figure in section.figures:
             lead = [(definition.id, None), (definition.name, None), (figure.code, None),
                     (figure.name, None)]
-            if figure.code in points.index:
+            verdict = section.verdicts.get(figure.code)
+            if figure.code in points.index and section.funnel is not None:
                 point = points.loc[figure.code]
+                centre = section.funnel.pooled_mean
+                n = float(point["denominator"])
+                # The limits drawn on the page's funnel (reports.verdict.score_limits).
+                limits = [float(v[0]) for z in (Z95, Z998) for v in score_limits(centre, [n], z)]
                 _row(ws, row, [
                     *lead, (int(point["numerator"]), COUNT_FORMAT),
                     (int(point["denominator"]), COUNT_FORMAT),
-                    (float(point["value"]), PERCENT_FORMAT),
-                    (section.funnel.pooled_mean, PERCENT_FORMAT),  # type: ignore[union-attr]
-                    *[(float(point[c]), PERCENT_FORMAT)
-                      for c in ("lower_95", "upper_95", "lower_998", "upper_998")],
-                    (str(point["flag"]), None),
+                    (float(point["value"]), PERCENT_FORMAT), (centre, PERCENT_FORMAT),
+                    *[(value, PERCENT_FORMAT) for value in limits],
+                    (verdict.position if verdict else "", None),
                 ])
             else:
                 numerator, denominator, value, _, _ = figure_values(_as_figure(figure))
+                why = ("a different standard: see Contents" if figure.code in section.set_apart
+                       else figure.symbol)
                 _row(ws, row, [
                     *lead, (numerator, COUNT_FORMAT), (denominator, COUNT_FORMAT),
                     (value, PERCENT_FORMAT),
                     (section.funnel.pooled_mean if section.funnel else None, PERCENT_FORMAT),
                     (None, None), (None, None), (None, None), (None, None),
-                    (f"not plotted ({figure.symbol})", None),
+                    (f"not plotted ({why})", None),
                 ])
             row += 1
     finish_table(ws, len(FUNNEL_COLUMNS), row - 1)

@@ -158,8 +158,9 @@ def test_funnel_sheet_holds_the_limits(book) -> None:
             if r["KPI id"].value == "IHA02"}
     birmingham = rows[BHAM]
     assert birmingham["Centre (partner average)"].value == pytest.approx(76.0)
-    assert birmingham["99.8% lower limit"].value == pytest.approx(60.92, abs=0.01)
-    assert birmingham["99.8% upper limit"].value == pytest.approx(86.55, abs=0.01)
+    assert birmingham["99.8% lower limit"].value == pytest.approx(62.80, abs=0.01)
+    assert birmingham["99.8% upper limit"].value == pytest.approx(89.20, abs=0.01)
+    assert rows[DUD]["95% upper limit"].value == pytest.approx(87.84, abs=0.01)
     assert birmingham["Position"].value == "above 99.8% limit"
     assert rows[COV]["Position"].value == "below 99.8% limit"
     assert rows[DUD]["Position"].value == "within 95% limits"
