@@ -22,6 +22,8 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
@@ -39,7 +41,7 @@ from reports.formatting import (
     SYMBOL_MEANINGS,
     quarter_title,
 )
-from reports.palette import COMPARISON_BADGES
+from reports.palette import COMPARISON_BADGES, HOME_COLOUR
 from reports.partners import (
     DFE_LICENCE,
     DFE_SOURCE,
@@ -61,6 +63,7 @@ from reports.workbook import (
     PERCENT_FORMAT,
     VALUE_FORMATS,
     WRAP,
+    chart_title,
     figure_values,
     finish_table,
     print_setup,
@@ -84,17 +87,17 @@ PROFILE_STYLE: dict[str, tuple[PatternFill | None, Font | None]] = {
 PARTNER_AVERAGE = "Partner average (pooled)"
 
 COMPARISON_COLUMNS = [
-    ("KPI id", 8), ("KPI name", 34), ("Unit", 7), ("Polarity", 9), ("Area code", 11),
-    ("Area name", 24), ("Numerator", 11), ("Denominator", 12), ("Value", 9),
-    ("95% CI lower", 12), ("95% CI upper", 12), ("Against partner average", 14),
-    ("Rank (1 = best)", 9), ("Areas ranked", 9), ("Partner average", 10), ("Areas pooled", 9),
-    ("Left out of pool", 30), ("As at", 11), ("Note", 60),
+    ("KPI id", 7), ("KPI name", 24), ("Unit", 5), ("Polarity", 8), ("Area code", 10),
+    ("Area name", 16), ("Numerator", 9), ("Denominator", 11), ("Value", 7),
+    ("95% CI lower", 8), ("95% CI upper", 8), ("Against partner average", 12),
+    ("Rank (1 = best)", 7), ("Areas ranked", 7), ("Partner average", 8), ("Areas pooled", 7),
+    ("Left out of pool", 16), ("As at", 11), ("Note", 36),
 ]  # fmt: skip
 FUNNEL_COLUMNS = [
-    ("KPI id", 8), ("KPI name", 34), ("Area code", 11), ("Area name", 24), ("Numerator", 11),
-    ("Denominator", 12), ("Per cent", 9), ("Centre (partner average)", 12),
-    ("95% lower limit", 11), ("95% upper limit", 11), ("99.8% lower limit", 11),
-    ("99.8% upper limit", 11), ("Position", 26),
+    ("KPI id", 7), ("KPI name", 24), ("Area code", 10), ("Area name", 16), ("Numerator", 9),
+    ("Denominator", 11), ("Per cent", 8), ("Centre (partner average)", 10),
+    ("95% lower limit", 8), ("95% upper limit", 8), ("99.8% lower limit", 8),
+    ("99.8% upper limit", 8), ("Position", 20),
 ]  # fmt: skip
 PUBLISHED_COLUMNS = [
     ("Year (31 March)", 9), ("Measure", 30), ("ONS code", 11), ("Local authority", 28),
@@ -410,6 +413,71 @@ def _benchmarks(ws: Worksheet, report: PartnerReport) -> None:
     finish_table(ws, len(BENCHMARK_COLUMNS), row - 1)
 
 
+def _chart_data(ws: Worksheet, report: PartnerReport) -> dict[str, tuple[int, int]]:
+    """What the Charts sheet plots: per rate KPI, the partner average then every area (highest
+    first), blank where a figure is not shown so that no bar stands for a hidden figure."""
+    write_title(ws, f"Chart data: the bars the Charts sheet draws, {report.quarter.short_label}",
+                "Per rate KPI: the partner average, then each area. Figures not shown (c, z, x) "
+                "are blank here, so a chart leaves a gap rather than draw a zero.")
+    columns = [("KPI id", 7), ("KPI name", 30), ("Area", 24), ("Per cent", 9),
+               ("Against partner average", 14), ("Shown as", 9)]
+    write_header(ws, columns)
+    spans: dict[str, tuple[int, int]] = {}
+    row = FIRST_DATA_ROW
+    for section in report.comparisons:
+        if not section.is_rate or section.average is None:
+            continue
+        definition = section.definition
+        first = row
+        _row(ws, row, [(definition.id, None), (definition.name, None), (PARTNER_AVERAGE, None),
+                       (section.average, PERCENT_FORMAT), (None, None), ("value", None)])
+        row += 1
+        for figure in section.figures:
+            _row(ws, row, [(definition.id, None), (definition.name, None), (figure.name, None),
+                           (figure.value if figure.shown else None, PERCENT_FORMAT),
+                           (_word(figure.comparison), None), (figure.symbol or "value", None)])
+            row += 1
+        spans[definition.id] = (first, row - 1)
+    finish_table(ws, len(columns), row - 1)
+    return spans
+
+
+def _charts(ws: Worksheet, report: PartnerReport, data: Worksheet,
+            spans: Mapping[str, tuple[int, int]]) -> None:
+    """A native bar chart per rate KPI (Excel and LibreOffice draw and print it), two across."""
+    write_title(ws, f"Charts: each rate KPI by area, {report.quarter.short_label}",
+                "Bars: per cent; the first bar is the partner average. The comparison words are "
+                "on the Comparison sheet; the Chart data sheet holds the numbers drawn.")
+    print_setup(ws)
+    ws.page_setup.orientation = "portrait"
+    for index, (kpi_id, (first, last)) in enumerate(spans.items()):
+        definition = next(s.definition for s in report.comparisons if s.definition.id == kpi_id)
+        chart = BarChart()
+        chart.type = "bar"  # horizontal bars: area names stay readable
+        chart.style = 10
+        chart.title = chart_title(f"{kpi_id} {definition.name}")
+        chart.y_axis.title = "Per cent"
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 100
+        chart.y_axis.number_format = "0"
+        chart.x_axis.scaling.orientation = "maxMin"  # the average and the highest at the top
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.legend = None
+        chart.display_blanks = "gap"
+        chart.height = 7 + 0.45 * (last - first)
+        chart.width = 12
+        chart.add_data(Reference(data, min_col=4, min_row=first, max_row=last),
+                       titles_from_data=False)
+        chart.set_categories(Reference(data, min_col=3, min_row=first, max_row=last))
+        series = chart.series[0]
+        series.tx = SeriesLabel(v="Per cent")
+        series.graphicalProperties.solidFill = HOME_COLOUR.lstrip("#")
+        series.graphicalProperties.line.solidFill = "1F1F1F"
+        column = "A" if index % 2 == 0 else "I"
+        ws.add_chart(chart, f"{column}{4 + 20 * (index // 2)}")
+
+
 def build_partners_workbook(report: PartnerReport) -> Workbook:
     """The workbook in memory (``write_partners_workbook`` saves it)."""
     book = Workbook()
@@ -430,10 +498,17 @@ def build_partners_workbook(report: PartnerReport) -> Workbook:
     if report.benchmarks:
         sheets.append(("Benchmarks", "At Q4: each area beside England, its region and its "
                                      "statistical neighbours (DfE)"))
+    sheets += [("Charts", "A native bar chart of each rate KPI by area, with the partner "
+                          "average"),
+               ("Chart data", "The bars the charts draw (blank where a figure is not shown)")]
     writers = {"Comparison": _comparison, "Profile": _profile, "Funnel": _funnel,
                "Published": _published, "Benchmarks": _benchmarks}
     for name, _ in sheets:
-        writers[name](book.create_sheet(name), report)
+        if name in writers:
+            writers[name](book.create_sheet(name), report)
+    charts = book.create_sheet("Charts")
+    chart_data = book.create_sheet("Chart data")
+    _charts(charts, report, chart_data, _chart_data(chart_data, report))
     _contents(contents, report, sheets)
     for ws in book.worksheets:
         ws.sheet_view.zoomScale = 100

@@ -32,6 +32,7 @@ from pipelines.areas import area_name
 from pipelines.atomic import write_atomic, write_text_atomic
 from pipelines.contracts import file_rules, rules_for
 from pipelines.ingest import IngestResult
+from reports.workbook import print_setup
 from reports.xlsx_safe import set_cell
 
 EXAMPLE_ROWS = 10
@@ -203,11 +204,9 @@ def _table_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]], wi
     sheet.auto_filter.ref = f"A{first_row}:{last}{first_row + max(len(rows), 1)}"
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    # Printed: landscape, every column on one page width, the header row on every page.
-    sheet.page_setup.orientation = "landscape"
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
+    # Printed: landscape A4, every column on one page width, the header row on every page,
+    # the sheet's name and the page number on every page (as the analyst workbook prints).
+    print_setup(sheet)
     sheet.print_title_rows = f"{first_row}:{first_row}"
 
 

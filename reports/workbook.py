@@ -16,6 +16,7 @@ plot), Delay reasons, Definitions, Data quality.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
@@ -63,6 +65,10 @@ from reports.targets_info import target_info
 from reports.xlsx_safe import set_cell
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4
+LINE_HEIGHT = 15  # points per line of 11 pt text
+# Column widths (characters) that landscape A4 prints at about 90% or more: wider tables
+# are narrowed, their headers and long text wrapped.
+PRINT_WIDTH = 165
 FIRST_DATA_ROW = HEADER_ROW + 1
 PERCENT_FORMAT = "0.0"
 DAYS_FORMAT = "0.0"
@@ -87,10 +93,10 @@ MET_FONT = Font(color=GOOD_DARK.lstrip("#"), bold=True)
 MISSED_FONT = Font(color=BAD_DARK.lstrip("#"), bold=True)
 
 FAMILY_COLUMNS = [
-    ("Area code", 11), ("Area name", 22), ("Quarter", 11), ("KPI id", 8), ("KPI name", 34),
-    ("Breakdown", 18), ("Numerator", 11), ("Denominator", 12), ("Value", 9),
-    ("95% CI lower", 12), ("95% CI upper", 12), ("Unit", 7), ("Polarity", 9), ("Target", 8),
-    ("Status", 15), ("Suppressed", 11), ("As at", 11),
+    ("Area code", 10), ("Area name", 14), ("Quarter", 10), ("KPI id", 7), ("KPI name", 28),
+    ("Breakdown", 14), ("Numerator", 9), ("Denominator", 11), ("Value", 7),
+    ("95% CI lower", 8), ("95% CI upper", 8), ("Unit", 5), ("Polarity", 8), ("Target", 7),
+    ("Status", 13), ("Suppressed", 10), ("As at", 11),
 ]  # fmt: skip
 BREAKDOWN_ORDER = [
     "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
@@ -142,6 +148,12 @@ def write_title(ws: Worksheet, title: str, note: str) -> None:
     write_cell(ws, NOTE_ROW, 1, note)
 
 
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped at word breaks in a column ``width`` wide (a
+    bold header is about one character wider than its plain text)."""
+    return max(1, len(textwrap.wrap(str(text), max(int(width) - 2, 1), break_long_words=True)))
+
+
 def write_header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEADER_ROW) -> None:
     for index, (name, width) in enumerate(columns, start=1):
         write_cell(ws, row, index, name, font=HEADER_FONT)
@@ -150,14 +162,38 @@ def write_header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEA
         cell.border = HEADER_BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(index)].width = width
+    # Excel and LibreOffice do not all grow a row for wrapped text on opening: a header row
+    # tall enough for its longest wrapped name is never clipped.
+    lines = max(wrapped_lines(name, width) for name, width in columns)
+    ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
+
+
+def wrap_long_text(ws: Worksheet, columns: int, first_row: int, last_row: int) -> None:
+    """Wrap text longer than its column and make its row tall enough, so that nothing is cut
+    off on screen or on paper (row heights are set: not every program fits them on opening)."""
+    widths = [ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, columns + 1)]
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
+        lines = 1
+        for cell, width in zip(row, widths, strict=False):
+            if isinstance(cell.value, str) and len(cell.value) > width - 1:
+                cell.alignment = WRAP
+                lines = max(lines, wrapped_lines(cell.value, width + 1))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
+            for cell in row:
+                if not cell.alignment.wrap_text:
+                    cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top")
 
 
 def finish_table(ws: Worksheet, columns: int, last_row: int) -> None:
     """Frozen header, filter over the table, printable landscape on one page wide."""
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
     last = max(last_row, HEADER_ROW)
+    wrap_long_text(ws, columns, FIRST_DATA_ROW, last_row)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(columns)}{last}"
     print_setup(ws)
+    # The table prints, not the charts beside it, which would shrink it to fit the width.
+    ws.print_area = f"A{TITLE_ROW}:{get_column_letter(columns)}{last}"
     # The column headers repeat at the top of every printed page (print titles).
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
@@ -168,6 +204,8 @@ def print_setup(ws: Worksheet) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3,
+                                  footer=0.3)
     # Printed pages say which sheet and which page they are.
     ws.oddHeader.left.text = "&A"
     ws.oddFooter.right.text = "Page &P of &N"
@@ -242,9 +280,9 @@ def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None
     write_title(ws, f"Summary: {data.home_name}, every KPI by quarter",
            "Values: per cent for rates, days for medians, a number for counts. Shaded against "
            "the target by polarity (Status says the same in words).")
-    columns = [("KPI id", 8), ("KPI name", 36), ("Unit", 7), ("Polarity", 9), ("Target", 8)]
-    columns += [(period_label(q), 11) for q in quarters]
-    columns += [("Status this quarter", 18), ("Since last quarter", 22), ("Since a year ago", 22)]
+    columns = [("KPI id", 7), ("KPI name", 26), ("Unit", 6), ("Polarity", 8), ("Target", 7)]
+    columns += [(period_label(q), 9) for q in quarters]
+    columns += [("Status this quarter", 12), ("Since last quarter", 13), ("Since a year ago", 13)]
     write_header(ws, columns)
     headlines = {h.kpi.id: h for h in build_headlines(data, figures)}
     row = FIRST_DATA_ROW
@@ -368,7 +406,7 @@ def _chart_data(ws: Worksheet, data: ReportData,
     return spans
 
 
-def _chart_title(text: str) -> Title:
+def chart_title(text: str) -> Title:
     """A chart title in 11 pt bold: the default 14 pt crowds out a small chart's plot area."""
     properties = CharacterProperties(sz=1100, b=True)
     paragraph = Paragraph(pPr=ParagraphProperties(defRPr=properties),
@@ -379,7 +417,7 @@ def _chart_title(text: str) -> Title:
 def _line_chart(definition: KpiDefinition, data_sheet: Worksheet, first: int, last: int,
                 home_name: str) -> LineChart:
     chart = LineChart()
-    chart.title = _chart_title(f"{definition.id} {definition.name}")
+    chart.title = chart_title(f"{definition.id} {definition.name}")
     chart.y_axis.title = {"%": "Per cent", "days": "Days (median)", "count": "Number"}[definition.unit]
     chart.x_axis.title = "Quarter"
     chart.height = 8
@@ -423,8 +461,8 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
     write_title(ws, "Late or missing IHAs by delay reason",
            "Periods of care whose IHA was late or missing, by the reason recorded; 'all' is the "
            "total. Suppression as for the KPIs (c = 1 to 5, or hidden to protect one).")
-    columns = [("Area code", 11), ("Area name", 22), ("Quarter", 11), ("Reason code", 20),
-               ("Reason", 30), ("Periods of care", 14)]
+    columns = [("Area code", 10), ("Area name", 20), ("Quarter", 10), ("Reason code", 20),
+               ("Reason", 30), ("Periods of care", 10)]
     write_header(ws, columns)
     area_order = {code: index for index, code in enumerate(data.areas)}
     controlled = controlled.assign(
@@ -447,9 +485,9 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
 
 def _definitions(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
     write_title(ws, "Definitions", "Every KPI as KPIS.md defines it; targets as published.")
-    columns = [("KPI id", 8), ("Name", 34), ("Family", 26), ("Unit", 7), ("Polarity", 9),
-               ("Reference date", 14), ("Definition", 80), ("Target", 8), ("Target source", 50),
-               ("Local target", 11), ("SQL file", 40)]
+    columns = [("KPI id", 7), ("Name", 22), ("Family", 16), ("Unit", 5), ("Polarity", 8),
+               ("Reference date", 12), ("Definition", 48), ("Target", 7), ("Target source", 24),
+               ("Local target", 7), ("SQL file", 20)]
     write_header(ws, columns)
     row = FIRST_DATA_ROW
     for definition in KPIS:
@@ -470,9 +508,9 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
     write_title(ws, "Data quality: files received, rows accepted and quarantined",
            "Every input row is accepted or quarantined (see the validation report for why); "
            "a refused file could not be used at all.")
-    columns = [("Area code", 11), ("Area name", 22), ("As at", 11), ("File", 26), ("Table", 20),
-               ("Rows in", 10), ("Rows accepted", 13), ("Rows quarantined", 15),
-               ("Share accepted (%)", 16), ("Status", 10), ("Message", 60)]
+    columns = [("Area code", 10), ("Area name", 16), ("As at", 11), ("File", 22), ("Table", 16),
+               ("Rows in", 8), ("Rows accepted", 9), ("Rows quarantined", 11),
+               ("Share accepted (%)", 9), ("Status", 9), ("Message", 40)]
     write_header(ws, columns)
     summary = data.validation_summary[data.validation_summary["area_code"].isin(data.areas)]
     area_order = {code: index for index, code in enumerate(data.areas)}

@@ -62,7 +62,8 @@ def records(ws) -> list[dict]:
 
 
 def test_sheets_and_what_prompts_a_repair(book, workbook_path) -> None:
-    assert book.sheetnames == ["Contents", "Comparison", "Profile", "Funnel", "Published"]
+    assert book.sheetnames == ["Contents", "Comparison", "Profile", "Funnel", "Published",
+                               "Charts", "Chart data"]
     assert not book.defined_names
     for ws in book.worksheets:
         assert not ws.merged_cells.ranges
@@ -170,6 +171,20 @@ def test_funnel_sheet_holds_the_limits(book) -> None:
     assert {r["KPI id"].value for r in records(book["Funnel"])} == {"IHA02", "CAM04", "HA01"}
 
 
+def test_native_bar_chart_per_rate_kpi_with_gaps_for_symbols(book) -> None:
+    charts = book["Charts"]._charts
+    data = records(book["Chart data"])
+    kpis = list(dict.fromkeys(r["KPI id"].value for r in data))
+    assert kpis == ["IHA02", "HA01", "CAM04"]  # the rates with a partner average, in KPIS.md order
+    assert len(charts) == len(kpis)
+    assert all(chart.type == "bar" for chart in charts)
+    iha02 = [r for r in data if r["KPI id"].value == "IHA02"]
+    assert iha02[0]["Area"].value == "Partner average (pooled)"
+    assert iha02[0]["Per cent"].value == pytest.approx(76.0)
+    solihull = next(r for r in iha02 if r["Area"].value == "Solihull")
+    assert solihull["Per cent"].value is None and solihull["Shown as"].value == "c"
+
+
 def test_published_sheet_has_every_authority(book) -> None:
     rows = records(book["Published"])
     assert len(rows) == 155
@@ -192,7 +207,7 @@ def test_q4_adds_the_benchmarks_sheet(tmp_path: Path, published) -> None:
     out = write_partners_workbook(hand_kpis(Q4), Q4, HAND_GROUP, tmp_path / "q4.xlsx",
                                   published=published, groups=[neighbours])
     book = load_workbook(out)
-    assert book.sheetnames[-1] == "Benchmarks"
+    assert book.sheetnames[-3:] == ["Benchmarks", "Charts", "Chart data"]
     rows = {(r["KPI id"].value, r["Area code"].value): r for r in records(book["Benchmarks"])}
     birmingham = rows[("HA01", BHAM)]
     assert birmingham["Year (31 March)"].value == 2024

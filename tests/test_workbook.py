@@ -121,7 +121,11 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     assert len({r["Quarter"].value for r in records}) == 8
     assert ws.freeze_panes == f"A{FIRST_DATA_ROW}"
     assert ws.auto_filter.ref == f"A{HEADER_ROW}:Q{ws.max_row}"
-    assert ws.column_dimensions["E"].width >= 30
+    assert ws.column_dimensions["E"].width >= 24
+    # A name longer than its column wraps, on a row tall enough for it.
+    long_name = next(r["KPI name"] for r in records if len(r["KPI name"].value) > 28)
+    assert long_name.alignment.wrap_text
+    assert ws.row_dimensions[long_name.row].height >= 30
 
 
 def test_formula_like_area_names_stay_text(book) -> None:
