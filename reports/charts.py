@@ -412,7 +412,7 @@ def spc_chart(data: ReportData, kpi_id: str, target: float | None = None,
            f"{data.home_name}, {months[0]} to {months[-1]}: the latest month shows {summary}")
     alt += (f"; against the target of {format_number(target, '%')}: "
             f"{assessment.assurance.word.lower()}." if target is not None else ".")
-    notes = [f"Latest month: {summary}."]
+    notes = []  # the Making Data Count line above the chart says what the latest month shows
     if hidden.any():
         notes.append(f"{int(hidden.sum())} month(s) with 1 to 5 children are not shown (c); "
                      "they still count towards the mean, and the limits are joined across them.")
@@ -538,7 +538,7 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
               "yaxis": narrow_categories(labels, narrow_labels)}
     figure = go.Figure([bars], base_layout(
         height,
-        margin={"l": 170, "r": 150, "t": 40, "b": 48},
+        margin={"l": 170, "r": 170, "t": 40, "b": 48},
         xaxis={"range": [0, 105] if unit == "%" else None, "gridcolor": GRID,
                "linecolor": OUTLINE, "title": {"text": value_axis_title(definition)},
                **axis_suffix(unit)},

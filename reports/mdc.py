@@ -25,7 +25,9 @@ from pipelines.spc import COMMON_CAUSE, CONCERN, HIGHER, IMPROVEMENT, LOWER, NO_
 from pipelines.stats import normalise_polarity
 from reports.palette import BAD_DARK, GOOD_DARK, NEUTRAL_DARK, TEXT, WHITE
 
-PURPLE_DARK = "#7A3D6A"  # MDC's purple, dark enough for white text (AA)
+PURPLE_DARK = "#7A3D6A"
+# Fewer points than this give no icon at all: a run of 7 cannot even be seen.
+MIN_ASSESSED = 6  # MDC's purple, dark enough for white text (AA)
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,11 @@ def assess(frame: pd.DataFrame | None, variation: str, target: float | None, pol
     """Both icons of one chart; ``variation`` is the latest point's MDC type."""
     if frame is None or variation == NO_DATA or _latest_with_data(frame) is None:
         return Assessment(NOT_ASSESSED, NOT_ASSESSED, "no series to chart")
+    if int(frame["p"].notna().sum()) < MIN_ASSESSED:
+        return not_assessed(f"too few points ({int(frame['p'].notna().sum())}) for a control chart")
     caution = ""
     if bool(frame["too_few_points"].iloc[0]):
-        points = int(frame["p"].notna().sum())
-        caution = f"only {points} points: read with caution"
+        caution = "few points: read with caution"
     return Assessment(variation_icon(variation, polarity),
                       assurance_icon(frame, target, polarity), basis, caution)
 
