@@ -129,6 +129,8 @@ def _rank_cells(figure: AreaFigure, polarity: str) -> list[tuple[Any, str | None
     """Rank and areas ranked; blank for a context measure, which has no better end."""
     if polarity == "context":
         return [(None, None), (None, None)]
+    if figure.rank is None:
+        return [(None, None), (None, None)]
     return [(figure.rank, COUNT_FORMAT), (figure.ranked or None, COUNT_FORMAT)]
 
 
