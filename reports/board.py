@@ -52,8 +52,10 @@ from reports.mdc import ASSURANCE_ICONS, VARIATION_ICONS, Assessment, assess, no
 from reports.palette import COMPARISON_BADGES, Badge
 from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
+from reports.verdict import set_apart
 
 TEMPLATE = "board.html.j2"
+DIFFERENT_STANDARD_MARK = "\u2020"  # a figure set apart: it follows another standard
 TREND_QUARTERS = 8
 DELAY_QUARTERS = 5  # this quarter and the last four
 GLANCE_QUARTERS = 4  # At a glance: better than the last three quarters?
@@ -138,12 +140,12 @@ def _assessments(data: ReportData, figures: PublishedFigures, headlines: list[He
                                           definition.polarity, f"{months} months")
             continue
         if definition.unit != "%":
-            found[definition.id] = not_assessed("medians and counts have no p-chart")
+            found[definition.id] = not_assessed("not a rate: no control chart")
             continue
         shown = [(q, f) for q in quarters
                  if (f := figures.get(data.home_area, q.id, definition.id)).counts_known]
         if len(shown) < 2:
-            found[definition.id] = not_assessed("too few published quarters")
+            found[definition.id] = not_assessed("too few quarters")
             continue
         frame = p_chart([q.id for q, _ in shown], [f.numerator for _, f in shown],
                         [f.denominator for _, f in shown])
@@ -172,11 +174,13 @@ def _partner_section(data: ReportData, figures: PublishedFigures,
     for definition in rates:
         result = partner_comparison(data, figures, definition)
         by_code = {area.area_code: area for area in result.areas}
+        apart = set_apart(definition.id, [a.area_code for a in result.areas if a.figure.shown])
         cells = []
         for code in data.areas:
             area = by_code[code]
             cells.append({
-                "value": format_value(area.figure.value, definition.unit, area.figure.symbol),
+                "value": format_value(area.figure.value, definition.unit, area.figure.symbol)
+                + (f" {DIFFERENT_STANDARD_MARK}" if code in apart else ""),
                 "badge": COMPARISON_BADGES[area.comparison],
             })
         rows.append({
@@ -465,6 +469,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "partner_names": [data.area_name(code) for code in data.partner_areas],
         "area_names": [data.area_name(code) for code in data.areas],
         "partner_rows": partner_rows,
+        "standards_note": _standards_warning(data),
+        "standard_mark": DIFFERENT_STANDARD_MARK,
         "partner_charts": partner_charts,
         "equity_chart": equity_chart(data, figures),
         "delay_chart": delay_chart(data, delay_quarters),

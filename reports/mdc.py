@@ -129,10 +129,10 @@ def assess(frame: pd.DataFrame | None, variation: str, target: float | None, pol
     if frame is None or variation == NO_DATA or _latest_with_data(frame) is None:
         return Assessment(NOT_ASSESSED, NOT_ASSESSED, "no series to chart")
     if int(frame["p"].notna().sum()) < MIN_ASSESSED:
-        return not_assessed(f"too few points ({int(frame['p'].notna().sum())}) for a control chart")
+        return not_assessed(f"too few points ({int(frame['p'].notna().sum())})")
     caution = ""
     if bool(frame["too_few_points"].iloc[0]):
-        caution = "few points: read with caution"
+        caution = "few points"
     return Assessment(variation_icon(variation, polarity),
                       assurance_icon(frame, target, polarity), basis, caution)
 

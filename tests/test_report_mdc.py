@@ -53,7 +53,7 @@ def test_variation_icons_follow_polarity() -> None:
 
 def test_few_points_carry_a_caution() -> None:
     result = assess(_flat(months=8), COMMON_CAUSE, 90.0, "high", "8 quarters")
-    assert "few points" in result.caution
+    assert result.caution == "few points"
     assert assess(_flat(months=5), COMMON_CAUSE, 90.0, "high", "5 quarters").variation == NOT_ASSESSED
     assert assess(None, COMMON_CAUSE, 90.0, "high", "x").variation == NOT_ASSESSED
 

@@ -11,13 +11,17 @@ says.
 
 from __future__ import annotations
 
+from dataclasses import replace as copy
+
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from report_fixtures import PARTNERS, make_report_data
 from test_partners_report import BHAM, COV, EDINBURGH, NAMES, QUARTER, synthetic_kpis
 
+from pipelines.kpi_catalogue import kpi
 from pipelines.partners import (
     FLAG_ABOVE_95,
     FLAG_ABOVE_998,
@@ -26,6 +30,9 @@ from pipelines.partners import (
     PartnerGroup,
 )
 from pipelines.stats import Z95, Z998
+from reports.board import build_context
+from reports.charts import partner_comparison
+from reports.figures import PublishedFigures
 from reports.partners import prepare_partner_report
 from reports.partners_workbook import build_partners_workbook
 from reports.verdict import SET_APART, partner_verdict, rank, score_limits, set_apart
@@ -135,3 +142,29 @@ def test_every_output_gives_the_one_verdict(cross_border) -> None:
                 kpi_id, code, position, figure.comparison)
         if section.definition.polarity == "context":
             assert row[column["Rank (1 = best)"]].value is None
+
+
+def test_board_report_sets_a_scottish_iha02_apart() -> None:
+    """The board report's partner section asks the same function: Edinburgh (a partner
+    relabelled Scottish) is shown with †, not compared, and not in the IHA02 average."""
+    data = make_report_data()
+    scottish = PARTNERS[-1]
+    swap = {"area_code": {scottish: EDINBURGH}}
+    data = copy(data, kpis=data.kpis.replace(swap),
+                partner_areas=[*PARTNERS[:-1], EDINBURGH],
+                as_at={(EDINBURGH if k == scottish else k): v for k, v in data.as_at.items()},
+                validation_summary=data.validation_summary.replace(swap),
+                monthly=data.monthly.replace(swap), delay_reasons=data.delay_reasons.replace(swap))
+    figures = PublishedFigures(data.kpis)
+    result = partner_comparison(data, figures, kpi("IHA02"))
+    edinburgh = next(a for a in result.areas if a.area_code == EDINBURGH)
+    assert edinburgh.comparison == "not compared"
+    english = [f for code in data.areas if code != EDINBURGH
+               and (f := figures.get(code, data.quarter.id, "IHA02")).counts_known]
+    expected = 100 * sum(f.numerator for f in english) / sum(f.denominator for f in english)
+    assert result.average == pytest.approx(expected)
+    context = build_context(data)
+    row = next(r for r in context["partner_rows"] if r["label"].startswith("IHA02"))
+    cell = row["cells"][data.areas.index(EDINBURGH)]
+    assert cell["value"].endswith("\u2020") and cell["badge"].word == "Not compared"
+    assert "left out of the partner average" in context["standards_note"]
