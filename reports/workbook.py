@@ -84,6 +84,7 @@ HEADER_BORDER = Border(bottom=Side(style="medium", color="1F1F1F"))
 LINK_FONT = Font(color="00577F", underline="single")
 WRAP = Alignment(wrap_text=True, vertical="top")
 RIGHT = Alignment(horizontal="right")
+INDENTED = Alignment(horizontal="left", indent=1, vertical="top", wrap_text=True)
 SYMBOLS = (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE)
 # Conditional formats: light fills with dark text (contrast well above 4.5:1); the Status
 # column says the same in words, so colour is never the only cue.
@@ -98,6 +99,7 @@ FAMILY_COLUMNS = [
     ("95% CI lower", 8), ("95% CI upper", 8), ("Unit", 5), ("Polarity", 8), ("Target", 7),
     ("Status", 13), ("Suppressed", 10), ("As at", 11),
 ]  # fmt: skip
+STATUS_COLUMN = 1 + [name for name, _ in FAMILY_COLUMNS].index("Status")
 BREAKDOWN_ORDER = [
     "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
     "age:0-4", "age:5-9", "age:10-15", "age:16+",
@@ -175,8 +177,9 @@ def wrap_long_text(ws: Worksheet, columns: int, first_row: int, last_row: int) -
     for row in ws.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
         lines = 1
         for cell, width in zip(row, widths, strict=False):
-            if isinstance(cell.value, str) and len(cell.value) > width - 1:
-                cell.alignment = WRAP
+            if isinstance(cell.value, str) and len(cell.value) > width - 1 - cell.alignment.indent:
+                if not cell.alignment.wrap_text:
+                    cell.alignment = WRAP
                 lines = max(lines, wrapped_lines(cell.value, width + 1))
         if lines > 1:
             ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
@@ -301,6 +304,8 @@ def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None
         write_cell(ws, row, status_column, headline.status.word)
         write_cell(ws, row, status_column + 1, headline.last_quarter.badge.word)
         write_cell(ws, row, status_column + 2, headline.year_ago.badge.word)
+        # Words after a right-aligned number would touch it: indent them.
+        ws.cell(row=row, column=status_column).alignment = INDENTED
         row += 1
     last_row = row - 1
     first_value = f"{get_column_letter(6)}{FIRST_DATA_ROW}"
@@ -353,6 +358,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
             write_cell(ws, row, column, cell_value, number_format_)
+        ws.cell(row=row, column=STATUS_COLUMN).alignment = INDENTED
         row += 1
     last_row = row - 1
     if last_row >= FIRST_DATA_ROW:
