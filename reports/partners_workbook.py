@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -56,6 +57,7 @@ from reports.workbook import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FIRST_DATA_ROW,
+    INDENTED,
     MET_FILL,
     MET_FONT,
     MISSED_FILL,
@@ -100,11 +102,11 @@ FUNNEL_COLUMNS = [
     ("99.8% upper limit", 8), ("Position", 20),
 ]  # fmt: skip
 PUBLISHED_COLUMNS = [
-    ("Year (31 March)", 9), ("Measure", 30), ("ONS code", 11), ("Local authority", 28),
-    ("Region code", 11), ("Had an assessment", 12), ("Children", 10), ("Per cent", 9),
-    ("England (pooled)", 10), ("95% lower limit", 11), ("95% upper limit", 11),
-    ("99.8% lower limit", 11), ("99.8% upper limit", 11), ("Position", 34),
-    ("DfE symbol", 8), ("In this group", 9),
+    ("Year (31 March)", 7), ("Measure", 35), ("ONS code", 10), ("Local authority", 24),
+    ("Region code", 10), ("Had an assessment", 10), ("Children", 9), ("Per cent", 8),
+    ("England (pooled)", 9), ("95% lower limit", 8), ("95% upper limit", 8),
+    ("99.8% lower limit", 8), ("99.8% upper limit", 8), ("Position", 20),
+    ("DfE symbol", 7), ("In this group", 7),
 ]  # fmt: skip
 BENCHMARK_COLUMNS = [
     ("KPI id", 8), ("KPI name", 30), ("DfE measure", 26), ("Year (31 March)", 9),
@@ -256,6 +258,7 @@ def _comparison(ws: Worksheet, report: PartnerReport) -> None:
                 *_rank_cells(figure, definition.polarity), *pool,
                 (as_at.get(figure.code), DATE_FORMAT),
             ])
+            ws.cell(row=row, column=12).alignment = INDENTED  # the word after a number
             row += 1
     finish_table(ws, len(COMPARISON_COLUMNS), row - 1)
 
@@ -345,6 +348,7 @@ def _funnel(ws: Worksheet, report: PartnerReport) -> None:
                     (None, None), (None, None), (None, None), (None, None),
                     (f"not plotted ({why})", None),
                 ])
+            ws.cell(row=row, column=len(FUNNEL_COLUMNS)).alignment = INDENTED
             row += 1
     finish_table(ws, len(FUNNEL_COLUMNS), row - 1)
 
@@ -421,7 +425,7 @@ def _chart_data(ws: Worksheet, report: PartnerReport) -> dict[str, tuple[int, in
     write_title(ws, f"Chart data: the bars the Charts sheet draws, {report.quarter.short_label}",
                 "Per rate KPI: the partner average, then each area. Figures not shown (c, z, x) "
                 "are blank here, so a chart leaves a gap rather than draw a zero.")
-    columns = [("KPI id", 7), ("KPI name", 30), ("Area", 24), ("Per cent", 9),
+    columns = [("KPI id", 7), ("KPI name", 36), ("Area", 26), ("Per cent", 9),
                ("Against partner average", 14), ("Shown as", 9)]
     write_header(ws, columns)
     spans: dict[str, tuple[int, int]] = {}
@@ -438,6 +442,7 @@ def _chart_data(ws: Worksheet, report: PartnerReport) -> dict[str, tuple[int, in
             _row(ws, row, [(definition.id, None), (definition.name, None), (figure.name, None),
                            (figure.value if figure.shown else None, PERCENT_FORMAT),
                            (_word(figure.comparison), None), (figure.symbol or "value", None)])
+            ws.cell(row=row, column=5).alignment = INDENTED
             row += 1
         spans[definition.id] = (first, row - 1)
     finish_table(ws, len(columns), row - 1)
@@ -463,6 +468,7 @@ def _charts(ws: Worksheet, report: PartnerReport, data: Worksheet,
         chart.y_axis.scaling.max = 100
         chart.y_axis.number_format = "0"
         chart.x_axis.scaling.orientation = "maxMin"  # the average and the highest at the top
+        chart.y_axis.crosses = "max"  # so the value axis stays at the foot
         chart.x_axis.delete = False
         chart.y_axis.delete = False
         chart.legend = None
@@ -476,6 +482,11 @@ def _charts(ws: Worksheet, report: PartnerReport, data: Worksheet,
         series.tx = SeriesLabel(v="Per cent")
         series.graphicalProperties.solidFill = HOME_COLOUR.lstrip("#")
         series.graphicalProperties.line.solidFill = "1F1F1F"
+        # The partner average's bar is grey: it is not an area.
+        average = DataPoint(idx=0)
+        average.graphicalProperties.solidFill = "767676"
+        average.graphicalProperties.line.solidFill = "1F1F1F"
+        series.dPt.append(average)
         column = "A" if index % 2 == 0 else "I"
         ws.add_chart(chart, f"{column}{4 + 20 * (index // 2)}")
 
