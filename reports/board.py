@@ -48,7 +48,14 @@ from reports.formatting import (
 )
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
-from reports.mdc import ASSURANCE_ICONS, VARIATION_ICONS, Assessment, assess, not_assessed
+from reports.mdc import (
+    ASSURANCE_ICONS,
+    NO_TARGET,
+    VARIATION_ICONS,
+    Assessment,
+    assess,
+    not_assessed,
+)
 from reports.palette import COMPARISON_BADGES, Badge
 from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
@@ -463,7 +470,7 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "headlines": headlines,
         "glance": _glance_lines(data, figures, headlines),
         "assessments": _assessments(data, figures, headlines, spc),
-        "mdc_icons": [*VARIATION_ICONS.values(), *ASSURANCE_ICONS.values()],
+        "mdc_icons": [*VARIATION_ICONS.values(), *ASSURANCE_ICONS.values(), NO_TARGET],
         "families": _families(headlines, trend_charts),
         "spc_charts": spc_charts,
         "partner_names": [data.area_name(code) for code in data.partner_areas],

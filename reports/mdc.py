@@ -72,6 +72,8 @@ VARIATION_ICONS = {
                       "special cause: lower, for a measure with no better direction"),
 }
 NOT_ASSESSED = Icon("not-assessed", "\u2013", "Not assessed", WHITE, "")
+NO_TARGET = Icon("assurance-none", "\u2013", "No target", WHITE,
+                 "no assurance: the measure has no target, or neither direction is better")
 ASSURANCE_ICONS = {
     "pass": Icon("assurance-pass", "P", "Consistently meets target", GOOD_DARK,
                  "the target lies outside the control limits on the good side"),
@@ -113,8 +115,10 @@ def assurance_icon(frame: pd.DataFrame, target: float | None, polarity: str) -> 
     """Pass, fail or hit and miss: ``target`` (per cent) against the latest control limits."""
     direction = normalise_polarity(polarity)
     latest = _latest_with_data(frame)
-    if target is None or direction == "context" or latest is None:
+    if latest is None:
         return NOT_ASSESSED
+    if target is None or direction == "context":
+        return NO_TARGET
     lower, upper = 100 * float(latest["lower_limit"]), 100 * float(latest["upper_limit"])
     if lower <= target <= upper:
         return ASSURANCE_ICONS["hit-and-miss"]

@@ -17,6 +17,7 @@ from reports.board import build_context
 from reports.charts import spc_chart
 from reports.mdc import (
     ASSURANCE_ICONS,
+    NO_TARGET,
     NOT_ASSESSED,
     VARIATION_ICONS,
     assess,
@@ -38,9 +39,9 @@ def test_assurance_by_hand(target: float, polarity: str, key: str) -> None:
     assert assurance_icon(_flat(), target, polarity) == ASSURANCE_ICONS[key]
 
 
-def test_no_target_or_context_is_not_assessed() -> None:
-    assert assurance_icon(_flat(), None, "high") == NOT_ASSESSED
-    assert assurance_icon(_flat(), 50.0, "context") == NOT_ASSESSED
+def test_no_target_or_context_has_no_assurance() -> None:
+    assert assurance_icon(_flat(), None, "high") == NO_TARGET
+    assert assurance_icon(_flat(), 50.0, "context") == NO_TARGET
 
 
 def test_variation_icons_follow_polarity() -> None:
