@@ -84,7 +84,8 @@ HEADER_BORDER = Border(bottom=Side(style="medium", color="1F1F1F"))
 LINK_FONT = Font(color="00577F", underline="single")
 WRAP = Alignment(wrap_text=True, vertical="top")
 RIGHT = Alignment(horizontal="right")
-INDENTED = Alignment(horizontal="left", indent=1, vertical="top", wrap_text=True)
+INDENTED = Alignment(horizontal="left", indent=1, wrap_text=True)
+WRAP_AT_FOOT = Alignment(wrap_text=True)
 SYMBOLS = (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE)
 # Conditional formats: light fills with dark text (contrast well above 4.5:1); the Status
 # column says the same in words, so colour is never the only cue.
@@ -172,20 +173,25 @@ def write_header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEA
 
 def wrap_long_text(ws: Worksheet, columns: int, first_row: int, last_row: int) -> None:
     """Wrap text longer than its column and make its row tall enough, so that nothing is cut
-    off on screen or on paper (row heights are set: not every program fits them on opening)."""
+    off on screen or on paper (row heights are set: not every program fits them on opening).
+
+    Wrapped text stays at the foot of its cell, where the row's other cells sit, so only the
+    long cells are restyled (restyling every cell of a long sheet took most of its time)."""
     widths = [ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, columns + 1)]
     for row in ws.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
         lines = 1
         for cell, width in zip(row, widths, strict=False):
-            if isinstance(cell.value, str) and len(cell.value) > width - 1 - cell.alignment.indent:
-                if not cell.alignment.wrap_text:
-                    cell.alignment = WRAP
-                lines = max(lines, wrapped_lines(cell.value, width + 1))
+            value = cell.value
+            if not isinstance(value, str) or len(value) <= width - 1:
+                continue
+            alignment = cell.alignment
+            if len(value) <= width - 1 - alignment.indent:
+                continue
+            if not alignment.wrap_text:
+                cell.alignment = WRAP_AT_FOOT
+            lines = max(lines, wrapped_lines(value, width + 1))
         if lines > 1:
             ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
-            for cell in row:
-                if not cell.alignment.wrap_text:
-                    cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top")
 
 
 def finish_table(ws: Worksheet, columns: int, last_row: int) -> None:
