@@ -1075,6 +1075,10 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
         notes.append(f"Not plotted ({SCOTTISH_MARK} a different standard, not pooled): " + ", ".join(
             names.get(code, reference_name(code)) for code in section.set_apart) + ".")
     return Chart(
+        # On a phone the long axis title ran out of the frame.
+        narrow={"margin": {"l": 48, "r": 12},
+                "xaxis": {"title": {"text": "Children in the measure"}},
+                "yaxis": {"title": {"text": ""}}},
         id=f"funnel-{definition.id}",
         title=f"{definition.id} {definition.name}: funnel plot, {quarter}",
         figure=figure,
@@ -1168,6 +1172,9 @@ def published_funnel_chart(report: PartnerReport) -> Chart | None:
             str(row["flag"]),
         ])
     return Chart(
+        narrow={"margin": {"l": 48, "r": 12},
+                "xaxis": {"title": {"text": "Children in care 12 months (log scale)"}},
+                "yaxis": {"title": {"text": ""}}},
         id="dfe-funnel",
         title=f"Had their annual health assessment: every English local authority, 31 March {year}",
         figure=figure,
