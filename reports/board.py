@@ -408,7 +408,7 @@ def _definitions(data: ReportData, figures: PublishedFigures) -> list[dict[str, 
 
 def build_context(data: ReportData) -> dict[str, Any]:
     """Everything the template shows, as plain values (separate from rendering for tests)."""
-    figures = PublishedFigures(data.kpis)
+    figures = data.figures
     headlines = build_headlines(data, figures)
     quarters = data.trend_quarters(TREND_QUARTERS) or [data.quarter]
     trend_charts = {h.kpi.id: trend_chart(data, figures, h.kpi, quarters) for h in headlines}

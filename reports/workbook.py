@@ -551,7 +551,7 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
 
 def build_workbook(data: ReportData) -> Workbook:
     """The workbook in memory (``write_workbook`` saves it)."""
-    figures = PublishedFigures(data.kpis)
+    figures = data.figures
     book = Workbook()
     # Read by `lac-health audit-disclosure` to tell board outputs from internal ones.
     book.custom_doc_props.append(StringProperty(name=AUDIENCE_MARKER, value=data.audience))
