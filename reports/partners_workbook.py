@@ -69,6 +69,7 @@ from reports.workbook import (
     figure_values,
     finish_table,
     print_setup,
+    wrap_long_text,
     write_cell,
     write_header,
     write_sheet_links,
@@ -213,6 +214,7 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 100
     print_setup(ws)
+    wrap_long_text(ws, 2, FIRST_DATA_ROW, ws.max_row)  # long notes get rows tall enough
 
 
 def _comparison(ws: Worksheet, report: PartnerReport) -> None:

@@ -282,6 +282,7 @@ def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) ->
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 100
     print_setup(ws)
+    wrap_long_text(ws, 2, FIRST_DATA_ROW, ws.max_row)  # long notes get rows tall enough
 
 
 def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:

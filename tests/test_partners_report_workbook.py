@@ -252,3 +252,13 @@ def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) 
     pdf = convert_to_pdf(workbook_path, tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.stat().st_size > 5000
+
+
+def test_long_notes_sit_on_rows_tall_enough(book) -> None:
+    ws = book["Contents"]
+    width = ws.column_dimensions["B"].width
+    for row in ws.iter_rows(min_col=2, max_col=2):
+        cell = row[0]
+        if isinstance(cell.value, str) and len(cell.value) > width:
+            assert cell.alignment.wrap_text, cell.value
+            assert (ws.row_dimensions[cell.row].height or 15) >= 30, cell.value
