@@ -90,15 +90,15 @@ PROFILE_STYLE: dict[str, tuple[PatternFill | None, Font | None]] = {
 PARTNER_AVERAGE = "Partner average (pooled)"
 
 COMPARISON_COLUMNS = [
-    ("KPI id", 7), ("KPI name", 24), ("Unit", 5), ("Polarity", 8), ("Area code", 10),
-    ("Area name", 16), ("Numerator", 9), ("Denominator", 11), ("Value", 7),
+    ("KPI id", 7), ("KPI name", 24), ("Unit", 6), ("Polarity", 8), ("Area code", 10),
+    ("Area name", 16), ("Numerator", 11), ("Denominator", 13), ("Value", 7),
     ("95% CI lower", 8), ("95% CI upper", 8), ("Against partner average", 12),
     ("Rank (1 = best)", 7), ("Areas ranked", 7), ("Partner average", 8), ("Areas pooled", 7),
     ("Left out of pool", 16), ("As at", 11), ("Note", 36),
 ]  # fmt: skip
 FUNNEL_COLUMNS = [
-    ("KPI id", 7), ("KPI name", 24), ("Area code", 10), ("Area name", 16), ("Numerator", 9),
-    ("Denominator", 11), ("Per cent", 8), ("Centre (partner average)", 10),
+    ("KPI id", 7), ("KPI name", 24), ("Area code", 10), ("Area name", 16), ("Numerator", 11),
+    ("Denominator", 13), ("Per cent", 8), ("Centre (partner average)", 10),
     ("95% lower limit", 8), ("95% upper limit", 8), ("99.8% lower limit", 8),
     ("99.8% upper limit", 8), ("Position", 20),
 ]  # fmt: skip

@@ -96,8 +96,8 @@ MISSED_FONT = Font(color=BAD_DARK.lstrip("#"), bold=True)
 
 FAMILY_COLUMNS = [
     ("Area code", 10), ("Area name", 14), ("Quarter", 10), ("KPI id", 7), ("KPI name", 28),
-    ("Breakdown", 14), ("Numerator", 9), ("Denominator", 11), ("Value", 7),
-    ("95% CI lower", 8), ("95% CI upper", 8), ("Unit", 5), ("Polarity", 8), ("Target", 7),
+    ("Breakdown", 14), ("Numerator", 11), ("Denominator", 13), ("Value", 7),
+    ("95% CI lower", 8), ("95% CI upper", 8), ("Unit", 6), ("Polarity", 8), ("Target", 7),
     ("Status", 13), ("Suppressed", 10), ("As at", 11),
 ]  # fmt: skip
 STATUS_COLUMN = 1 + [name for name, _ in FAMILY_COLUMNS].index("Status")
@@ -498,7 +498,7 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
 
 def _definitions(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
     write_title(ws, "Definitions", "Every KPI as KPIS.md defines it; targets as published.")
-    columns = [("KPI id", 7), ("Name", 22), ("Family", 16), ("Unit", 5), ("Polarity", 8),
+    columns = [("KPI id", 7), ("Name", 22), ("Family", 16), ("Unit", 6), ("Polarity", 8),
                ("Reference date", 12), ("Definition", 48), ("Target", 7), ("Target source", 24),
                ("Local target", 7), ("SQL file", 20)]
     write_header(ws, columns)
