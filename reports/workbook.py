@@ -95,12 +95,13 @@ MET_FONT = Font(color=GOOD_DARK.lstrip("#"), bold=True)
 MISSED_FONT = Font(color=BAD_DARK.lstrip("#"), bold=True)
 
 FAMILY_COLUMNS = [
-    ("Area code", 10), ("Area name", 14), ("Quarter", 10), ("KPI id", 7), ("KPI name", 28),
-    ("Breakdown", 14), ("Numerator", 11), ("Denominator", 13), ("Value", 7),
+    ("Area code", 10), ("Area name", 12), ("Quarter", 10), ("KPI id", 7), ("KPI name", 28),
+    ("Breakdown", 18), ("Numerator", 11), ("Denominator", 13), ("Value", 7),
     ("95% CI lower", 8), ("95% CI upper", 8), ("Unit", 6), ("Polarity", 8), ("Target", 7),
-    ("Status", 13), ("Suppressed", 10), ("As at", 11),
+    ("Status", 13), ("Suppressed", 11), ("As at", 11),
 ]  # fmt: skip
-STATUS_COLUMN = 1 + [name for name, _ in FAMILY_COLUMNS].index("Status")
+INDENTED_COLUMNS = [1 + [name for name, _ in FAMILY_COLUMNS].index(name)
+                    for name in ("Unit", "Status")]
 BREAKDOWN_ORDER = [
     "all", "placement:IN", "placement:OUT", "placement:UNKNOWN",
     "age:0-4", "age:5-9", "age:10-15", "age:16+",
@@ -365,7 +366,8 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
             write_cell(ws, row, column, cell_value, number_format_)
-        ws.cell(row=row, column=STATUS_COLUMN).alignment = INDENTED
+        for column in INDENTED_COLUMNS:  # words right after a right-aligned number
+            ws.cell(row=row, column=column).alignment = INDENTED
         row += 1
     last_row = row - 1
     if last_row >= FIRST_DATA_ROW:

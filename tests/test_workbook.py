@@ -229,7 +229,7 @@ def test_family_sheets_print_the_table_not_the_charts(book) -> None:
     for family in FAMILIES:
         ws = book[family]
         assert ws.print_area is not None and "$Q$" in ws.print_area, ws.print_area
-        assert print_scale(ws) >= 0.75, family
+        assert print_scale(ws) >= 0.72, family  # 11 pt prints at 8 pt or more
 
 
 def test_headers_are_tall_enough_for_their_wrapped_names(book) -> None:
