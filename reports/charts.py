@@ -238,7 +238,11 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         f"{comparator}: {', '.join(f'{quarters[i].short_label} {format_number(v, unit)}' for i, v in points)}"
         for comparator, points in benchmark_rows.items()
     ]
-    narrow = {"margin": {"l": 52, "r": 28}, "xaxis": {"tickangle": "auto", "automargin": True},
+    # On a phone the slanted labels ran into each other: the quarter over its year, level.
+    stacked = [label.replace(" ", "<br>", 1).replace("/", "/<br>", 1) for label in labels]
+    narrow = {"margin": {"l": 52, "r": 20},
+              "xaxis": {"tickangle": 0, "automargin": True, "tickfont": {"size": 10},
+                        **narrow_categories(labels, stacked)},
               "yaxis": {"title": {"text": ""}}}
     return Chart(
         narrow=narrow,
