@@ -253,7 +253,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         ["File", "Table", "Rows in", "Rows accepted", "Rows quarantined", "Status", "Message"],
         [[r["file"], r["table"], r["rows_in"], r["rows_accepted"], r["rows_quarantined"], r["status"], r["message"]]
          for r in report.files.to_dict("records")],
-        [26, 20, 10, 14, 17, 10, 90],
+        [24, 20, 9, 14, 17, 10, 60],
     )
 
     rules = workbook.create_sheet("Rules")
@@ -262,7 +262,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         ["Rule", "Severity", "File", "Column", "Rows", "Example rows", "Problem", "What to do"],
         [[r.rule_code, r.severity_label, r.file, r.column, r.rows, r.examples, r.message, r.what_to_do]
          for r in report.rules],
-        [28, 18, 24, 24, 8, 30, 60, 70],
+        [24, 14, 20, 18, 7, 14, 40, 44],
     )
 
     completeness = workbook.create_sheet("Completeness")
@@ -284,7 +284,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         ["File", "Row", "Column", "Rule", "Severity", "Message"],
         [[r["file"], int(r["row_number"]), r["column"], r["rule_code"], SEVERITY_LABEL.get(r["severity"], r["severity"]),
           r["message"]] for r in frame.to_dict("records")],
-        [24, 8, 24, 28, 18, 100],
+        [24, 8, 20, 24, 14, 64],
     )
     if len(result.findings) > MAX_WORKBOOK_ROWS:
         note = (f"Only the first {MAX_WORKBOOK_ROWS:,} of {len(result.findings):,} rows are listed here; "
