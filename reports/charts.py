@@ -215,8 +215,11 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         )
     figure = go.Figure(traces, base_layout(
         320,
+        # Eight "Q4 2022/23" labels side by side touch at the printed width: the quarter
+        # over its year.
         xaxis={"type": "category", "gridcolor": GRID, "linecolor": OUTLINE, "tickangle": 0,
-               "tickfont": {"size": 12}},
+               "tickfont": {"size": 12},
+               **narrow_categories(labels, [label.replace(" ", "<br>", 1) for label in labels])},
         yaxis={"title": {"text": value_axis_title(definition)}, "gridcolor": GRID,
                "linecolor": OUTLINE, "rangemode": "tozero", **axis_suffix(unit)},
     ))
