@@ -17,15 +17,18 @@ import pandas as pd
 
 from pipelines.calendar import nation_of
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.spc import p_chart, variation_summary
 from pipelines.stats import compare_with_comparator
 from reports.charts import (
     SPC_KPIS,
     Chart,
+    SpcResult,
     delay_chart,
     equity_chart,
     partner_chart,
     partner_comparison,
     spc_chart,
+    spc_frame,
     trend_chart,
 )
 from reports.data import ReportData
@@ -47,11 +50,21 @@ from reports.formatting import (
 )
 from reports.headlines import Comparison, Headline, build_headlines
 from reports.html import render_page
+from reports.mdc import (
+    ASSURANCE_ICONS,
+    NO_TARGET,
+    VARIATION_ICONS,
+    Assessment,
+    assess,
+    not_assessed,
+)
 from reports.palette import COMPARISON_BADGES, Badge
 from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
+from reports.verdict import set_apart
 
 TEMPLATE = "board.html.j2"
+DIFFERENT_STANDARD_MARK = "\u2020"  # a figure set apart: it follows another standard
 TREND_QUARTERS = 8
 DELAY_QUARTERS = 5  # this quarter and the last four
 GLANCE_QUARTERS = 4  # At a glance: better than the last three quarters?
@@ -119,6 +132,37 @@ def _glance_lines(data: ReportData, figures: PublishedFigures,
     return lines
 
 
+def _assessments(data: ReportData, figures: PublishedFigures, headlines: list[Headline],
+                 spc: dict[str, SpcResult]) -> dict[str, Assessment]:
+    """Making Data Count variation and assurance of each KPI for At a glance: from the monthly
+    control chart where there is one, else from a p-chart of the published quarters (rates
+    whose counts are published); medians and counts are not assessed."""
+    quarters = data.trend_quarters(TREND_QUARTERS) or [data.quarter]
+    found = {}
+    for h in headlines:
+        definition = h.kpi
+        target = h.target.value
+        if definition.id in spc:
+            result = spc[definition.id]
+            months = int(result.frame["p"].notna().sum())
+            found[definition.id] = assess(result.frame, result.summary, target,
+                                          definition.polarity, f"{months} months")
+            continue
+        if definition.unit != "%":
+            found[definition.id] = not_assessed("not a rate: no control chart")
+            continue
+        shown = [(q, f) for q in quarters
+                 if (f := figures.get(data.home_area, q.id, definition.id)).counts_known]
+        if len(shown) < 2:
+            found[definition.id] = not_assessed("too few quarters")
+            continue
+        frame = p_chart([q.id for q, _ in shown], [f.numerator for _, f in shown],
+                        [f.denominator for _, f in shown])
+        found[definition.id] = assess(frame, variation_summary(frame, definition.polarity), target,
+                                      definition.polarity, f"{len(shown)} quarters")
+    return found
+
+
 def _families(headlines: list[Headline], charts: dict[str, Chart]) -> list[dict[str, Any]]:
     families = []
     for code, title in FAMILIES.items():
@@ -139,11 +183,13 @@ def _partner_section(data: ReportData, figures: PublishedFigures,
     for definition in rates:
         result = partner_comparison(data, figures, definition)
         by_code = {area.area_code: area for area in result.areas}
+        apart = set_apart(definition.id, [a.area_code for a in result.areas if a.figure.shown])
         cells = []
         for code in data.areas:
             area = by_code[code]
             cells.append({
-                "value": format_value(area.figure.value, definition.unit, area.figure.symbol),
+                "value": format_value(area.figure.value, definition.unit, area.figure.symbol)
+                + (f" {DIFFERENT_STANDARD_MARK}" if code in apart else ""),
                 "badge": COMPARISON_BADGES[area.comparison],
             })
         rows.append({
@@ -168,8 +214,9 @@ def _standards_warning(data: ReportData) -> str:
     names = ", ".join(scottish)
     return (f"{names} measure{'s' if len(scottish) == 1 else ''} this against the Scottish "
             "standard (an assessment within 28 calendar days of the request to the Health "
-            "Board), not the English 20 working days from coming into care. The figures are "
-            "shown and pooled into the partner average but are not like-for-like.")
+            "Board), not the English 20 working days from coming into care. Unlike figures are "
+            "not pooled: the figure is shown, but left out of the partner average and not "
+            "compared.")
 
 
 def _nation(code: str) -> str:
@@ -397,11 +444,13 @@ def _definitions(data: ReportData, figures: PublishedFigures) -> list[dict[str, 
 
 def build_context(data: ReportData) -> dict[str, Any]:
     """Everything the template shows, as plain values (separate from rendering for tests)."""
-    figures = PublishedFigures(data.kpis)
+    figures = data.figures
     headlines = build_headlines(data, figures)
     quarters = data.trend_quarters(TREND_QUARTERS) or [data.quarter]
     trend_charts = {h.kpi.id: trend_chart(data, figures, h.kpi, quarters) for h in headlines}
-    spc_charts = [chart for kpi_id in SPC_KPIS if (chart := spc_chart(data, kpi_id)) is not None]
+    targets = {h.kpi.id: h.target.value for h in headlines}
+    spc = {kpi_id: result for kpi_id in SPC_KPIS if (result := spc_frame(data, kpi_id)) is not None}
+    spc_charts = [spc_chart(data, kpi_id, targets[kpi_id], result) for kpi_id, result in spc.items()]
     rates = [definition for definition in KPIS if definition.unit == "%"]
     partner_rows, partner_charts = _partner_section(data, figures, rates)
     delay_quarters = [data.quarter.shift(-offset) for offset in range(DELAY_QUARTERS - 1, -1, -1)]
@@ -459,11 +508,15 @@ def build_context(data: ReportData) -> dict[str, Any]:
         "sections": sections,
         "headlines": headlines,
         "glance": _glance_lines(data, figures, headlines),
+        "assessments": _assessments(data, figures, headlines, spc),
+        "mdc_icons": [*VARIATION_ICONS.values(), *ASSURANCE_ICONS.values(), NO_TARGET],
         "families": _families(headlines, trend_charts),
         "spc_charts": spc_charts,
         "partner_names": [data.area_name(code) for code in data.partner_areas],
         "area_names": [data.area_name(code) for code in data.areas],
         "partner_rows": partner_rows,
+        "standards_note": _standards_warning(data),
+        "standard_mark": DIFFERENT_STANDARD_MARK,
         "partner_charts": partner_charts,
         "equity_chart": equity_chart(data, figures),
         "delay_chart": delay_chart(data, delay_quarters),

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from pipelines.kpi_catalogue import KpiDefinition, kpi, kpis_in_chart
 from pipelines.quarters import Quarter
 from pipelines.spc import SIGNALS, classify_points, p_chart, variation_summary
-from pipelines.stats import compare_with_comparator, newcombe_difference, pooled_mean
+from pipelines.stats import newcombe_difference, pooled_mean
 from reports.data import ReportData
 from reports.figures import Figure, PublishedFigures
 from reports.formatting import (
@@ -37,6 +37,7 @@ from reports.formatting import (
     format_value,
     number_or_none,
 )
+from reports.mdc import Assessment, assess
 from reports.palette import (
     BLUE,
     COMPARISON_BADGES,
@@ -51,6 +52,7 @@ from reports.palette import (
     VERMILLION,
 )
 from reports.suppression import DELAY_TOTAL, controlled_delay_reasons, controlled_monthly
+from reports.verdict import partner_verdict, set_apart
 
 CHART_WIDTH = 680
 FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
@@ -115,6 +117,8 @@ class Chart:
     # When there is nothing to draw (every count zero or suppressed), the page shows this
     # sentence and the table instead of an empty chart.
     nothing_to_chart: str = ""
+    # Making Data Count icons (reports.mdc) of a control chart, shown above it.
+    assessment: Assessment | None = None
 
 
 def plot_text(text: str) -> str:
@@ -212,8 +216,11 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         )
     figure = go.Figure(traces, base_layout(
         320,
+        # Eight "Q4 2022/23" labels side by side touch at the printed width: the quarter
+        # over its year.
         xaxis={"type": "category", "gridcolor": GRID, "linecolor": OUTLINE, "tickangle": 0,
-               "tickfont": {"size": 12}},
+               "tickfont": {"size": 12},
+               **narrow_categories(labels, [label.replace(" ", "<br>", 1) for label in labels])},
         yaxis={"title": {"text": value_axis_title(definition)}, "gridcolor": GRID,
                "linecolor": OUTLINE, "rangemode": "tozero", **axis_suffix(unit)},
     ))
@@ -235,7 +242,11 @@ def trend_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefi
         f"{comparator}: {', '.join(f'{quarters[i].short_label} {format_number(v, unit)}' for i, v in points)}"
         for comparator, points in benchmark_rows.items()
     ]
-    narrow = {"margin": {"l": 52, "r": 28}, "xaxis": {"tickangle": "auto", "automargin": True},
+    # On a phone the slanted labels ran into each other: the quarter over its year, level.
+    stacked = [label.replace(" ", "<br>", 1).replace("/", "/<br>", 1) for label in labels]
+    narrow = {"margin": {"l": 52, "r": 20},
+              "xaxis": {"tickangle": 0, "automargin": True, "tickfont": {"size": 10},
+                        **narrow_categories(labels, stacked)},
               "yaxis": {"title": {"text": ""}}}
     return Chart(
         narrow=narrow,
@@ -314,9 +325,15 @@ def spc_frame(data: ReportData, kpi_id: str) -> SpcResult | None:
     return SpcResult(frame, variation_summary(frame, polarity))
 
 
-def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
-    """Making Data Count p-chart of monthly timeliness; suppressed months are left out."""
-    result = spc_frame(data, kpi_id)
+def spc_chart(data: ReportData, kpi_id: str, target: float | None = None,
+              result: SpcResult | None = None) -> Chart | None:
+    """Making Data Count p-chart of monthly timeliness, with the target when there is one.
+
+    A suppressed month has no point, and no limits of its own (a p-chart's limits give away
+    its denominator), but the limits and mean run on through it, joined from the months either
+    side, so that the chart is not broken wherever a month is hidden.
+    """
+    result = result or spc_frame(data, kpi_id)
     definition = kpi(kpi_id)
     if result is None:
         return None
@@ -329,23 +346,31 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
         values = (100 * frame[column]).where(~frame["suppressed"])
         return [None if pd.isna(v) else float(v) for v in values]
 
-    p, centre = shown("p"), shown("centre")
+    p = shown("p")
+    centre = [None if pd.isna(v) else 100 * float(v) for v in frame["centre"]]
     upper, lower = shown("upper_limit"), shown("lower_limit")
+    limit_line = {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"}
     traces: list[go.BaseTraceType] = [
-        go.Scatter(x=dates, y=upper, name="Control limits (3σ)", mode="lines",
-                   line={"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"},
-                   legendgroup="limits", hovertemplate="Upper limit %{y:.1f}%<extra></extra>"),
+        go.Scatter(x=dates, y=upper, name="Control limits (3σ)", mode="lines", connectgaps=True,
+                   line=limit_line, legendgroup="limits",
+                   hovertemplate="Upper limit %{y:.1f}%<extra></extra>"),
         go.Scatter(x=dates, y=lower, name="Lower limit", mode="lines", showlegend=False,
-                   line={"color": GREY, "width": 1.5, "dash": "dot", "shape": "hvh"},
-                   legendgroup="limits", hovertemplate="Lower limit %{y:.1f}%<extra></extra>"),
+                   connectgaps=True, line=limit_line, legendgroup="limits",
+                   hovertemplate="Lower limit %{y:.1f}%<extra></extra>"),
         go.Scatter(x=dates, y=centre, name="Mean", mode="lines",
                    line={"color": OUTLINE, "width": 1.5},
                    hovertemplate="Mean %{y:.1f}%<extra></extra>"),
+    ]
+    if target is not None and definition.polarity != "context":
+        traces.append(go.Scatter(
+            x=[dates[0], dates[-1]], y=[target, target], name=f"Target {format_number(target, '%')}",
+            mode="lines", line={"color": TARGET_COLOUR, "width": 2, "dash": "dash"},
+            hovertemplate="Target %{y:.1f}%<extra></extra>"))
+    traces.append(
         go.Scatter(x=dates, y=p, name="Common cause", mode="lines+markers",
                    line={"color": GREY, "width": 1.5},
                    marker={"color": GREY, "size": 7, "symbol": "circle"},
-                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"),
-    ]
+                   hovertemplate="%{x}: %{y:.1f}%<extra></extra>"))
     for variation, (name, colour, symbol) in VARIATION_STYLE.items():
         mask = (frame["variation"] == variation).to_numpy() & ~hidden
         if mask.any():
@@ -368,7 +393,9 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
     rows = []
     for index, month in enumerate(months):
         if hidden[index]:
-            rows.append([month, SUPPRESSED, SUPPRESSED, SUPPRESSED, "", "", "", "suppressed"])
+            rows.append([month, SUPPRESSED, SUPPRESSED, SUPPRESSED,
+                         format_number(_pct(frame["centre"].iloc[index]), "%"), SUPPRESSED,
+                         SUPPRESSED, "not shown (c)"])
             continue
         record = frame.iloc[index]
         signals = [SIGNAL_LABELS[s] for s in SIGNALS if bool(record[s])]
@@ -388,13 +415,17 @@ def spc_chart(data: ReportData, kpi_id: str) -> Chart | None:
         warning = (f"Only {points} months have data: at least 12 are needed before the control "
                    "limits can be relied on, so read any signal with caution.")
     summary = result.summary
+    assessment = assess(frame, summary, target, definition.polarity, f"{points} months")
     alt = (f"Statistical process control chart (p-chart) of {definition.name} by month for "
-           f"{data.home_name}, {months[0]} to {months[-1]}: the latest month shows {summary}.")
-    notes = [f"Latest month: {summary}."]
+           f"{data.home_name}, {months[0]} to {months[-1]}: the latest month shows {summary}")
+    alt += (f"; against the target of {format_number(target, '%')}: "
+            f"{assessment.assurance.word.lower()}." if target is not None else ".")
+    notes = []  # the Making Data Count line above the chart says what the latest month shows
     if hidden.any():
         notes.append(f"{int(hidden.sum())} month(s) with 1 to 5 children are not shown (c); "
-                     "they still count towards the mean.")
+                     "they still count towards the mean, and the limits are joined across them.")
     return Chart(
+        assessment=assessment,
         narrow={"margin": {"l": 48, "r": 8}, "xaxis": {"dtick": "M6"},
                 "yaxis": {"title": {"text": ""}}},
         id=f"spc-{kpi_id}",
@@ -444,7 +475,9 @@ def partner_comparison(data: ReportData, figures: PublishedFigures, definition: 
     """Each area against the pooled average of the areas whose counts are published."""
     quarter = quarter or data.quarter
     found = [(code, figures.get(code, quarter.id, definition.id)) for code in data.areas]
-    pooled = [fig for _, fig in found if fig.counts_known]
+    # A measure some areas count to another standard (Scottish IHA02) leaves them out.
+    apart = set_apart(definition.id, [code for code, fig in found if fig.shown])
+    pooled = [fig for code, fig in found if fig.counts_known and code not in apart]
     average = None
     if pooled:
         share = pooled_mean([f.numerator for f in pooled], [f.denominator for f in pooled])
@@ -452,9 +485,11 @@ def partner_comparison(data: ReportData, figures: PublishedFigures, definition: 
     areas = [
         AreaComparison(
             code, data.area_name(code), fig,
-            compare_with_comparator(fig.ci_lower if fig.shown else None,
-                                    fig.ci_upper if fig.shown else None,
-                                    average, definition.polarity),
+            # The one verdict every partner output gives (reports.verdict).
+            partner_verdict(fig.value if fig.shown else None, fig.ci_lower, fig.ci_upper,
+                            fig.numerator if fig.counts_known else None,
+                            fig.denominator if fig.counts_known else None,
+                            average, definition.polarity, code in apart).comparison,
             code == data.home_area,
         )
         for code, fig in found
@@ -511,7 +546,7 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
               "yaxis": narrow_categories(labels, narrow_labels)}
     figure = go.Figure([bars], base_layout(
         height,
-        margin={"l": 170, "r": 150, "t": 40, "b": 48},
+        margin={"l": 170, "r": 170, "t": 40, "b": 48},
         xaxis={"range": [0, 105] if unit == "%" else None, "gridcolor": GRID,
                "linecolor": OUTLINE, "title": {"text": value_axis_title(definition)},
                **axis_suffix(unit)},

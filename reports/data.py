@@ -20,6 +20,7 @@ from pipelines.quarters import Quarter
 
 if TYPE_CHECKING:
     from pipelines.targets import Target
+    from reports.figures import PublishedFigures
 
 # The columns of kpis.csv (pipelines.outputs.KPI_COLUMNS) a report needs: `symbol` and
 # `reason` (and `source`) may be absent (a frame built by hand then shows every figure as computed).
@@ -70,6 +71,8 @@ class ReportData:
     # columns ANNUAL_COLUMNS, disclosure-controlled for the audience); None at other quarters.
     annual: pd.DataFrame | None = None
     _names: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    _figures: PublishedFigures | None = field(default=None, init=False, repr=False,
+                                              compare=False)
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -99,6 +102,16 @@ class ReportData:
             named = self.kpis[["area_code", "area_name"]].dropna().drop_duplicates("area_code")
             self._names = dict(zip(named["area_code"], named["area_name"].astype(str), strict=True))
         return self._names.get(code) or area_name(code)
+
+    @property
+    def figures(self) -> PublishedFigures:
+        """The published figures indexed once: the board report and the workbook share them
+        (building the index is the slowest step of both for a large run)."""
+        if self._figures is None:
+            from reports.figures import PublishedFigures
+
+            self._figures = PublishedFigures(self.kpis)
+        return self._figures
 
     @property
     def home_name(self) -> str:

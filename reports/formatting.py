@@ -175,11 +175,21 @@ def natural_frequencies(now: float, before: float | None = None) -> tuple[str, s
 
 
 def period_label(period: object) -> str:
-    """ "Q2 2024/25" for a quarter id; any other period (e.g. "2023-24") as it is."""
+    """ "Q2 2024/25" for a quarter (or its id): the one quarter label of every report, page,
+    table and sheet; any other period (e.g. "2023-24") as it is."""
+    if isinstance(period, Quarter):
+        return period.short_label
     try:
         return Quarter.parse(str(period)).short_label
     except ValueError:
         return str(period)
+
+
+def quarter_title(quarter: Quarter) -> str:
+    """ "Q2 2024/25, July to September 2024": the label, then its months in words, for
+    titles and ledes (never a second label format such as "2024-25-Q2")."""
+    first, last = quarter.start, quarter.end
+    return f"{period_label(quarter)}, {first:%B} to {last:%B %Y}"
 
 
 def plural(count: float, one: str, many: str) -> str:

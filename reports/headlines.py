@@ -253,7 +253,7 @@ def published_target(kpis: pd.DataFrame, kpi_id: str, figure: Figure) -> float |
 
 def build_headlines(data: ReportData, figures: PublishedFigures | None = None) -> list[Headline]:
     """One headline per KPI of the catalogue, in KPIS.md order, for the home area."""
-    figures = figures or PublishedFigures(data.kpis)
+    figures = figures or data.figures
     quarter = data.quarter
     last, year = quarter.previous(), quarter.shift(-4)
     headlines = []

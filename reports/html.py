@@ -33,6 +33,7 @@ from markupsafe import Markup
 
 from pipelines.atomic import write_text_atomic
 from reports.charts import Chart
+from reports.formatting import quarter_title
 
 MAX_BYTES = int(2.5 * 1024 * 1024)  # a report must stay small enough to e-mail
 PLOTLY_BUNDLE = Path(__file__).parent / "vendor" / "plotly-basic.min.js"
@@ -173,6 +174,7 @@ def environment() -> Environment:
     )
     env.filters["chart_json"] = chart_json
     env.filters["css_string"] = css_string
+    env.filters["quarter_title"] = quarter_title
     return env
 
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,9 @@ class PrintedPage:
     characters: int
     small_characters: int  # in words set below MIN_PRINT_PT
     ink_share: float  # share of the page's height between its top margin and its last ink
+    # The size (pt, to 0.5) most of the page's characters are set in: the stylesheet's body
+    # size unless the browser shrank the page to fit something too wide.
+    common_pt: float = 0.0
 
 
 def pdf_pages(pdf: Path) -> list[PrintedPage]:
@@ -129,13 +133,16 @@ def pdf_pages(pdf: Path) -> list[PrintedPage]:
         width, height = float(match.group(1)), float(match.group(2))
         words = _WORD.findall(match.group(3))
         characters = small = 0
+        sizes: Counter[float] = Counter()
         for _x0, y0, _x1, y1, text in words:
             size = (float(y1) - float(y0)) / _BOX_PER_PT
             characters += len(text)
+            sizes[round(2 * size) / 2] += len(text)
             if size < MIN_PRINT_PT - 0.05:
                 small += len(text)
+        common = sizes.most_common(1)[0][0] if sizes else 0.0
         pages.append(PrintedPage(number, width, height, " ".join(w[4] for w in words),
-                                 characters, small, fullness[number - 1]))
+                                 characters, small, fullness[number - 1], common))
     return pages
 
 

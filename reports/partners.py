@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +96,13 @@ from reports.palette import (
     WHITE,
     Badge,
 )
+from reports.verdict import (
+    Verdict,
+    partner_verdict,
+    rank,
+    score_curve,
+    set_apart,
+)
 
 TEMPLATE = "partners.html.j2"
 AUDIENCES = ("board", "internal")
@@ -122,8 +129,9 @@ SCOTTISH_MARK = "\u2020"  # dagger: IHA02 of a Scottish area follows the Scottis
 SCOTTISH_IHA02 = (
     "IHA02 for Scottish areas follows the Scottish standard (CEL 16 (2009)): an assessment "
     "within 4 weeks (28 calendar days) of the request to the Health Board, not 20 working "
-    "days from coming into care. It is shown and pooled like the English figures but is not "
-    "like-for-like with them."
+    "days from coming into care. So that unlike figures are not pooled, when the group has "
+    "English areas too a Scottish IHA02 is shown but left out of the partner average, the "
+    "funnel plot and the ranks, and is not compared (its verdict is Not compared)."
 )
 UNIT_WORDS = {"%": "per cent", "days": "days (median)", "count": "number"}
 POLARITY_WORDS = {
@@ -260,6 +268,9 @@ class KpiComparison:
     pooled: int  # areas in the pool
     left_out: list[AreaFigure]  # areas whose figure is not shown, so not pooled
     funnel: FunnelData | None = None  # rates with at least one plotted area
+    # Each area's verdict (reports.verdict), and the areas set apart (another standard).
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    set_apart: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_rate(self) -> bool:
@@ -390,6 +401,32 @@ def _figure(record: Mapping[str, Any], name: str, comparison: str) -> AreaFigure
         comparison=comparison,
         rank=None if rank is None or symbol else int(rank),
         ranked=int(ranked or 0),
+    )
+
+
+def _rate_section(definition: KpiDefinition, figures: list[AreaFigure],
+                  apart: dict[str, str]) -> KpiComparison:
+    """A rate's partner average (Σx/Σn over the shown figures of the areas not set apart),
+    each area's verdict from reports.verdict, and ranks among the areas compared."""
+    pool = [f for f in figures if f.shown and f.code not in apart
+            and f.numerator is not None and f.denominator]
+    total = sum(f.denominator or 0 for f in pool)
+    average = 100 * sum(f.numerator or 0 for f in pool) / total if total else None
+    verdicts = {f.code: partner_verdict(f.value if f.shown else None, f.ci_lower, f.ci_upper,
+                                        f.numerator, f.denominator, average,
+                                        definition.polarity, f.code in apart)
+                for f in figures}
+    ranks = rank({f.code: f.value for f in pool if f.value is not None}, definition.polarity)
+    judged = [replace(f, comparison=verdicts[f.code].comparison, rank=ranks.get(f.code),
+                      ranked=len(ranks) if ranks else 0) for f in figures]
+    return KpiComparison(
+        definition=definition,
+        figures=_ordered(judged),
+        average=average,
+        pooled=len(pool),
+        left_out=[f for f in judged if not f.shown],
+        verdicts=verdicts,
+        set_apart=apart,
     )
 
 
@@ -599,17 +636,17 @@ def prepare_partner_report(
             figure = _figure(record, area.name, str(record["comparison"]))
             figures.append(figure)
         first = kpi_rows.iloc[0]
-        average = number_or_none(first["comparator_value"]) if definition.unit == "%" else None
-        pooled = int(number_or_none(first["pooled_areas"]) or 0)
-        section = KpiComparison(
-            definition=definition,
-            figures=_ordered(figures),
-            average=average,
-            pooled=pooled,
-            left_out=[f for f in figures if not f.shown] if definition.unit == "%" else [],
-        )
-        if definition.unit == "%" and pooled:
-            section.funnel = funnel_data(kpis, kpi_id, period.id, [a.code for a in with_data])
+        apart = set_apart(kpi_id, [f.code for f in figures if f.shown])
+        if definition.unit == "%":
+            section = _rate_section(definition, figures, apart)
+            if section.pooled:
+                section.funnel = funnel_data(kpis, kpi_id, period.id,
+                                             [a.code for a in with_data if a.code not in apart])
+        else:
+            section = KpiComparison(definition=definition, figures=_ordered(figures),
+                                    average=None,
+                                    pooled=int(number_or_none(first["pooled_areas"]) or 0),
+                                    left_out=[])
         comparisons.append(section)
 
     dfe_year: int | None = None
@@ -665,6 +702,10 @@ def pool_sentence(section: KpiComparison, report: PartnerReport) -> str:
     if section.left_out:
         left = ", ".join(f"{f.name} ({f.symbol})" for f in section.left_out)
         text += f" Left out of the pool because their figures are not shown: {left}."
+    if section.set_apart:
+        names = ", ".join(f.name for f in section.figures if f.code in section.set_apart)
+        text += (f" Left out of the pool and not compared because the figure follows a "
+                 f"different standard ({SCOTTISH_MARK}): {names}.")
     return text
 
 
@@ -803,8 +844,7 @@ def kpi_table(section: KpiComparison, report: PartnerReport) -> DataTable:
     intervals = any(f.ci_lower is not None for f in section.figures)
     ranked = definition.polarity != "context"
     rank_column = ["Rank (1 = best)"] if ranked else []
-    positions = (dict(zip(section.funnel.points["area_code"], section.funnel.points["flag"],
-                          strict=True)) if section.funnel is not None else {})
+    positions = {code: verdict.position for code, verdict in section.verdicts.items()}
     rows = []
     for f in section.figures:
         name = f.name + marks.get(f.code, "")
@@ -883,15 +923,18 @@ def _funnel_y_range(values: Sequence[float], curve: pd.DataFrame) -> list[float]
     return [max(0.0, low - pad), min(100.0, high + pad) + (2 if high + pad >= 100 else 0)]
 
 
-def _chart_curve(centre: float, n: Sequence[float], log: bool) -> pd.DataFrame:
+def _chart_curve(centre: float, n: Sequence[float], log: bool, score: bool = False) -> pd.DataFrame:
     """The limits over the plotted n only (at n = 1 they span 0–100% and would flatten the
-    chart), running on past the largest n to leave room for the last point's label."""
+    chart), running on past the largest n to leave room for the last point's label.
+    ``score``: the partner KPIs' limits (reports.verdict.score_curve), else DfE's Wilson ones."""
     n_min, n_max = min(n), max(n)
     # With few points each one's own n joins the grid, so its limits lie exactly on the
     # drawn curve; with many, 80 grid points draw the same curve in a fraction of the bytes.
     few = len(n) <= LABEL_POINTS_MAX
-    curve = funnel_curve(centre / 100, (2.0 if log else 1.3) * n_max,
-                         extra_n=list(n) if few else (), points=120 if few else 80)
+    top = (2.0 if log else 1.3) * n_max
+    extra, points = (list(n), 120) if few else ([], 80)
+    curve = (score_curve(centre, top, extra, points) if score
+             else funnel_curve(centre / 100, top, extra_n=extra, points=points))
     return curve[curve["n"] >= 0.8 * n_min].round(3).reset_index(drop=True)
 
 
@@ -981,9 +1024,11 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
     points = funnel.points.copy()
     points["name"] = [names.get(code, reference_name(code)) + marks.get(code, "")
                       for code in points["area_code"]]
+    # The position comes from the area's verdict, the one the table and the bars give.
+    points["flag"] = [section.verdicts[code].position for code in points["area_code"]]
     n = points["denominator"].astype(float)
     centre = funnel.pooled_mean
-    curve = _chart_curve(centre, n.tolist(), log=False)
+    curve = _chart_curve(centre, n.tolist(), log=False, score=True)
     traces: list[go.BaseTraceType] = _limit_traces(curve)
     traces.append(go.Scatter(
         x=[float(curve["n"].min()), float(curve["n"].max())], y=[centre, centre], mode="lines",
@@ -1036,7 +1081,14 @@ def kpi_funnel_chart(section: KpiComparison, report: PartnerReport) -> Chart | N
     if funnel.left_out:
         notes.append("Not plotted (figure not shown): " + ", ".join(
             f"{names.get(code, reference_name(code))}" for code in funnel.left_out) + ".")
+    if section.set_apart:
+        notes.append(f"Not plotted ({SCOTTISH_MARK} a different standard, not pooled): " + ", ".join(
+            names.get(code, reference_name(code)) for code in section.set_apart) + ".")
     return Chart(
+        # On a phone the long axis title ran out of the frame.
+        narrow={"margin": {"l": 48, "r": 12},
+                "xaxis": {"title": {"text": "Children in the measure"}},
+                "yaxis": {"title": {"text": ""}}},
         id=f"funnel-{definition.id}",
         title=f"{definition.id} {definition.name}: funnel plot, {quarter}",
         figure=figure,
@@ -1130,6 +1182,9 @@ def published_funnel_chart(report: PartnerReport) -> Chart | None:
             str(row["flag"]),
         ])
     return Chart(
+        narrow={"margin": {"l": 48, "r": 12},
+                "xaxis": {"title": {"text": "Children in care 12 months (log scale)"}},
+                "yaxis": {"title": {"text": ""}}},
         id="dfe-funnel",
         title=f"Had their annual health assessment: every English local authority, 31 March {year}",
         figure=figure,

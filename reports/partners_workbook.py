@@ -22,6 +22,9 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.marker import DataPoint
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
@@ -30,9 +33,16 @@ from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.partners import PartnerGroup
 from pipelines.quarters import Quarter
+from pipelines.stats import Z95, Z998
 from reports.figures import Figure
-from reports.formatting import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, SYMBOL_MEANINGS
-from reports.palette import COMPARISON_BADGES
+from reports.formatting import (
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SUPPRESSED,
+    SYMBOL_MEANINGS,
+    quarter_title,
+)
+from reports.palette import COMPARISON_BADGES, HOME_COLOUR
 from reports.partners import (
     DFE_LICENCE,
     DFE_SOURCE,
@@ -42,10 +52,12 @@ from reports.partners import (
     pool_sentence,
     prepare_partner_report,
 )
+from reports.verdict import score_limits
 from reports.workbook import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FIRST_DATA_ROW,
+    INDENTED,
     MET_FILL,
     MET_FONT,
     MISSED_FILL,
@@ -53,9 +65,11 @@ from reports.workbook import (
     PERCENT_FORMAT,
     VALUE_FORMATS,
     WRAP,
+    chart_title,
     figure_values,
     finish_table,
     print_setup,
+    wrap_long_text,
     write_cell,
     write_header,
     write_sheet_links,
@@ -76,24 +90,24 @@ PROFILE_STYLE: dict[str, tuple[PatternFill | None, Font | None]] = {
 PARTNER_AVERAGE = "Partner average (pooled)"
 
 COMPARISON_COLUMNS = [
-    ("KPI id", 8), ("KPI name", 34), ("Unit", 7), ("Polarity", 9), ("Area code", 11),
-    ("Area name", 24), ("Numerator", 11), ("Denominator", 12), ("Value", 9),
-    ("95% CI lower", 12), ("95% CI upper", 12), ("Against partner average", 14),
-    ("Rank (1 = best)", 9), ("Areas ranked", 9), ("Partner average", 10), ("Areas pooled", 9),
-    ("Left out of pool", 30), ("As at", 11), ("Note", 60),
+    ("KPI id", 7), ("KPI name", 24), ("Unit", 6), ("Polarity", 8), ("Area code", 10),
+    ("Area name", 16), ("Numerator", 11), ("Denominator", 13), ("Value", 7),
+    ("95% CI lower", 8), ("95% CI upper", 8), ("Against partner average", 12),
+    ("Rank (1 = best)", 7), ("Areas ranked", 7), ("Partner average", 8), ("Areas pooled", 7),
+    ("Left out of pool", 16), ("As at", 11), ("Note", 36),
 ]  # fmt: skip
 FUNNEL_COLUMNS = [
-    ("KPI id", 8), ("KPI name", 34), ("Area code", 11), ("Area name", 24), ("Numerator", 11),
-    ("Denominator", 12), ("Per cent", 9), ("Centre (partner average)", 12),
-    ("95% lower limit", 11), ("95% upper limit", 11), ("99.8% lower limit", 11),
-    ("99.8% upper limit", 11), ("Position", 26),
+    ("KPI id", 7), ("KPI name", 24), ("Area code", 10), ("Area name", 16), ("Numerator", 11),
+    ("Denominator", 13), ("Per cent", 8), ("Centre (partner average)", 10),
+    ("95% lower limit", 8), ("95% upper limit", 8), ("99.8% lower limit", 8),
+    ("99.8% upper limit", 8), ("Position", 20),
 ]  # fmt: skip
 PUBLISHED_COLUMNS = [
-    ("Year (31 March)", 9), ("Measure", 30), ("ONS code", 11), ("Local authority", 28),
-    ("Region code", 11), ("Had an assessment", 12), ("Children", 10), ("Per cent", 9),
-    ("England (pooled)", 10), ("95% lower limit", 11), ("95% upper limit", 11),
-    ("99.8% lower limit", 11), ("99.8% upper limit", 11), ("Position", 34),
-    ("DfE symbol", 8), ("In this group", 9),
+    ("Year (31 March)", 7), ("Measure", 35), ("ONS code", 10), ("Local authority", 24),
+    ("Region code", 10), ("Had an assessment", 10), ("Children", 9), ("Per cent", 8),
+    ("England (pooled)", 9), ("95% lower limit", 8), ("95% upper limit", 8),
+    ("99.8% lower limit", 8), ("99.8% upper limit", 8), ("Position", 20),
+    ("DfE symbol", 7), ("In this group", 7),
 ]  # fmt: skip
 BENCHMARK_COLUMNS = [
     ("KPI id", 8), ("KPI name", 30), ("DfE measure", 26), ("Year (31 March)", 9),
@@ -114,6 +128,15 @@ def _word(comparison: str) -> str:
     return COMPARISON_BADGES[comparison].word
 
 
+def _rank_cells(figure: AreaFigure, polarity: str) -> list[tuple[Any, str | None]]:
+    """Rank and areas ranked; blank for a context measure, which has no better end."""
+    if polarity == "context":
+        return [(None, None), (None, None)]
+    if figure.rank is None:
+        return [(None, None), (None, None)]
+    return [(figure.rank, COUNT_FORMAT), (figure.ranked or None, COUNT_FORMAT)]
+
+
 def _as_figure(figure: AreaFigure) -> Figure:
     return Figure(figure.value, figure.ci_lower, figure.ci_upper, figure.numerator,
                   figure.denominator, None, figure.symbol)
@@ -124,7 +147,7 @@ def _as_figure(figure: AreaFigure) -> Figure:
 
 def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]]) -> None:
     group = report.group
-    write_title(ws, f"Partner comparison: {group.name}, {report.quarter.label}",
+    write_title(ws, f"Partner comparison: {group.name}, {quarter_title(report.quarter)}",
                 "Figures as published for the audience below; numbers are numbers, dates are "
                 "dates, and c / z / x mark figures not shown.")
     row = write_sheet_links(ws, sheets) + 1
@@ -135,7 +158,7 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
         ("Description", group.description),
         ("Kind", group.kind + (f" of {report.name(group.for_area)}" if group.for_area else "")),
         ("Source of the list", group.source),
-        ("Quarter", report.quarter.label),
+        ("Quarter", quarter_title(report.quarter)),
         ("Areas compared", ", ".join(a.name for a in report.areas_with_data)),
         ("Areas without figures", ", ".join(a.name for a in report.areas_without_data) or "none"),
         ("Compared with", "the partner average (pooled: Σ numerators ÷ Σ denominators over the "
@@ -180,8 +203,10 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
         ("Comparison", "Similar when the partner average lies inside the area's 95% Wilson "
                        "interval; otherwise better or worse by the measure's direction (higher "
                        "or lower for context measures). Medians and counts are not compared."),
-        ("Funnel limits", "Wilson intervals around the centre line with x = n × centre, at 95% "
-                          "and 99.8%; a point on a limit is inside it."),
+        ("Funnel limits", "The partner average ± z × sqrt(p(1 − p)/n), z = 1.96 (95%) and 3.09 "
+                          "(99.8%): the test behind the area's Wilson interval, so a point "
+                          "outside the 95% limits is exactly an area whose interval excludes "
+                          "the average. A point on a limit is inside it."),
         ("Scottish areas", SCOTTISH_IHA02),
     ]
     for key, value in notes:
@@ -192,6 +217,7 @@ def _contents(ws: Worksheet, report: PartnerReport, sheets: list[tuple[str, str]
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 100
     print_setup(ws)
+    wrap_long_text(ws, 2, FIRST_DATA_ROW, ws.max_row)  # long notes get rows tall enough
 
 
 def _comparison(ws: Worksheet, report: PartnerReport) -> None:
@@ -234,9 +260,10 @@ def _comparison(ws: Worksheet, report: PartnerReport) -> None:
                 *lead, (figure.code, None), (figure.name, None),
                 (numerator, COUNT_FORMAT), (denominator, COUNT_FORMAT), (value, number_format),
                 (lower, number_format), (upper, number_format), (_word(figure.comparison), None),
-                (figure.rank, COUNT_FORMAT), (figure.ranked or None, COUNT_FORMAT), *pool,
+                *_rank_cells(figure, definition.polarity), *pool,
                 (as_at.get(figure.code), DATE_FORMAT),
             ])
+            ws.cell(row=row, column=12).alignment = INDENTED  # the word after a number
             row += 1
     finish_table(ws, len(COMPARISON_COLUMNS), row - 1)
 
@@ -301,26 +328,32 @@ def _funnel(ws: Worksheet, report: PartnerReport) -> None:
         for figure in section.figures:
             lead = [(definition.id, None), (definition.name, None), (figure.code, None),
                     (figure.name, None)]
-            if figure.code in points.index:
+            verdict = section.verdicts.get(figure.code)
+            if figure.code in points.index and section.funnel is not None:
                 point = points.loc[figure.code]
+                centre = section.funnel.pooled_mean
+                n = float(point["denominator"])
+                # The limits drawn on the page's funnel (reports.verdict.score_limits).
+                limits = [float(v[0]) for z in (Z95, Z998) for v in score_limits(centre, [n], z)]
                 _row(ws, row, [
                     *lead, (int(point["numerator"]), COUNT_FORMAT),
                     (int(point["denominator"]), COUNT_FORMAT),
-                    (float(point["value"]), PERCENT_FORMAT),
-                    (section.funnel.pooled_mean, PERCENT_FORMAT),  # type: ignore[union-attr]
-                    *[(float(point[c]), PERCENT_FORMAT)
-                      for c in ("lower_95", "upper_95", "lower_998", "upper_998")],
-                    (str(point["flag"]), None),
+                    (float(point["value"]), PERCENT_FORMAT), (centre, PERCENT_FORMAT),
+                    *[(value, PERCENT_FORMAT) for value in limits],
+                    (verdict.position if verdict else "", None),
                 ])
             else:
                 numerator, denominator, value, _, _ = figure_values(_as_figure(figure))
+                why = ("a different standard: see Contents" if figure.code in section.set_apart
+                       else figure.symbol)
                 _row(ws, row, [
                     *lead, (numerator, COUNT_FORMAT), (denominator, COUNT_FORMAT),
                     (value, PERCENT_FORMAT),
                     (section.funnel.pooled_mean if section.funnel else None, PERCENT_FORMAT),
                     (None, None), (None, None), (None, None), (None, None),
-                    (f"not plotted ({figure.symbol})", None),
+                    (f"not plotted ({why})", None),
                 ])
+            ws.cell(row=row, column=len(FUNNEL_COLUMNS)).alignment = INDENTED
             row += 1
     finish_table(ws, len(FUNNEL_COLUMNS), row - 1)
 
@@ -391,6 +424,78 @@ def _benchmarks(ws: Worksheet, report: PartnerReport) -> None:
     finish_table(ws, len(BENCHMARK_COLUMNS), row - 1)
 
 
+def _chart_data(ws: Worksheet, report: PartnerReport) -> dict[str, tuple[int, int]]:
+    """What the Charts sheet plots: per rate KPI, the partner average then every area (highest
+    first), blank where a figure is not shown so that no bar stands for a hidden figure."""
+    write_title(ws, f"Chart data: the bars the Charts sheet draws, {report.quarter.short_label}",
+                "Per rate KPI: the partner average, then each area. Figures not shown (c, z, x) "
+                "are blank here, so a chart leaves a gap rather than draw a zero.")
+    columns = [("KPI id", 7), ("KPI name", 36), ("Area", 26), ("Per cent", 9),
+               ("Against partner average", 14), ("Shown as", 9)]
+    write_header(ws, columns)
+    spans: dict[str, tuple[int, int]] = {}
+    row = FIRST_DATA_ROW
+    for section in report.comparisons:
+        if not section.is_rate or section.average is None:
+            continue
+        definition = section.definition
+        first = row
+        _row(ws, row, [(definition.id, None), (definition.name, None), (PARTNER_AVERAGE, None),
+                       (section.average, PERCENT_FORMAT), (None, None), ("value", None)])
+        row += 1
+        for figure in section.figures:
+            _row(ws, row, [(definition.id, None), (definition.name, None), (figure.name, None),
+                           (figure.value if figure.shown else None, PERCENT_FORMAT),
+                           (_word(figure.comparison), None), (figure.symbol or "value", None)])
+            ws.cell(row=row, column=5).alignment = INDENTED
+            row += 1
+        spans[definition.id] = (first, row - 1)
+    finish_table(ws, len(columns), row - 1)
+    return spans
+
+
+def _charts(ws: Worksheet, report: PartnerReport, data: Worksheet,
+            spans: Mapping[str, tuple[int, int]]) -> None:
+    """A native bar chart per rate KPI (Excel and LibreOffice draw and print it), two across."""
+    write_title(ws, f"Charts: each rate KPI by area, {report.quarter.short_label}",
+                "Bars: per cent; the first bar is the partner average. The comparison words are "
+                "on the Comparison sheet; the Chart data sheet holds the numbers drawn.")
+    print_setup(ws)
+    ws.page_setup.orientation = "portrait"
+    for index, (kpi_id, (first, last)) in enumerate(spans.items()):
+        definition = next(s.definition for s in report.comparisons if s.definition.id == kpi_id)
+        chart = BarChart()
+        chart.type = "bar"  # horizontal bars: area names stay readable
+        chart.style = 10
+        chart.title = chart_title(f"{kpi_id} {definition.name}")
+        chart.y_axis.title = "Per cent"
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 100
+        chart.y_axis.number_format = "0"
+        chart.x_axis.scaling.orientation = "maxMin"  # the average and the highest at the top
+        chart.y_axis.crosses = "max"  # so the value axis stays at the foot
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.legend = None
+        chart.display_blanks = "gap"
+        chart.height = 7 + 0.45 * (last - first)
+        chart.width = 12
+        chart.add_data(Reference(data, min_col=4, min_row=first, max_row=last),
+                       titles_from_data=False)
+        chart.set_categories(Reference(data, min_col=3, min_row=first, max_row=last))
+        series = chart.series[0]
+        series.tx = SeriesLabel(v="Per cent")
+        series.graphicalProperties.solidFill = HOME_COLOUR.lstrip("#")
+        series.graphicalProperties.line.solidFill = "1F1F1F"
+        # The partner average's bar is grey: it is not an area.
+        average = DataPoint(idx=0)
+        average.graphicalProperties.solidFill = "767676"
+        average.graphicalProperties.line.solidFill = "1F1F1F"
+        series.dPt.append(average)
+        column = "A" if index % 2 == 0 else "I"
+        ws.add_chart(chart, f"{column}{4 + 20 * (index // 2)}")
+
+
 def build_partners_workbook(report: PartnerReport) -> Workbook:
     """The workbook in memory (``write_partners_workbook`` saves it)."""
     book = Workbook()
@@ -411,10 +516,17 @@ def build_partners_workbook(report: PartnerReport) -> Workbook:
     if report.benchmarks:
         sheets.append(("Benchmarks", "At Q4: each area beside England, its region and its "
                                      "statistical neighbours (DfE)"))
+    sheets += [("Charts", "A native bar chart of each rate KPI by area, with the partner "
+                          "average"),
+               ("Chart data", "The bars the charts draw (blank where a figure is not shown)")]
     writers = {"Comparison": _comparison, "Profile": _profile, "Funnel": _funnel,
                "Published": _published, "Benchmarks": _benchmarks}
     for name, _ in sheets:
-        writers[name](book.create_sheet(name), report)
+        if name in writers:
+            writers[name](book.create_sheet(name), report)
+    charts = book.create_sheet("Charts")
+    chart_data = book.create_sheet("Chart data")
+    _charts(charts, report, chart_data, _chart_data(chart_data, report))
     _contents(contents, report, sheets)
     for ws in book.worksheets:
         ws.sheet_view.zoomScale = 100

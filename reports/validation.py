@@ -32,6 +32,7 @@ from pipelines.areas import area_name
 from pipelines.atomic import write_atomic, write_text_atomic
 from pipelines.contracts import file_rules, rules_for
 from pipelines.ingest import IngestResult
+from reports.workbook import print_setup
 from reports.xlsx_safe import set_cell
 
 EXAMPLE_ROWS = 10
@@ -223,11 +224,9 @@ def _table_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]], wi
     sheet.auto_filter.ref = f"A{first_row}:{last}{first_row + max(len(rows), 1)}"
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    # Printed: landscape, every column on one page width, the header row on every page.
-    sheet.page_setup.orientation = "landscape"
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
+    # Printed: landscape A4, every column on one page width, the header row on every page,
+    # the sheet's name and the page number on every page (as the analyst workbook prints).
+    print_setup(sheet)
     sheet.print_title_rows = f"{first_row}:{first_row}"
 
 
@@ -275,7 +274,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         ["File", "Table", "Rows in", "Rows accepted", "Rows quarantined", "Status", "Message"],
         [[r["file"], r["table"], r["rows_in"], r["rows_accepted"], r["rows_quarantined"], r["status"], r["message"]]
          for r in report.files.to_dict("records")],
-        [26, 20, 10, 14, 17, 10, 90],
+        [24, 20, 9, 14, 17, 10, 60],
     )
 
     rules = workbook.create_sheet("Rules")
@@ -284,7 +283,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         ["Rule", "Severity", "File", "Column", "Rows", "Example rows", "Problem", "What to do"],
         [[r.rule_code, r.severity_label, r.file, r.column, r.rows, r.examples, r.message, r.what_to_do]
          for r in report.rules],
-        [28, 18, 24, 24, 8, 30, 60, 70],
+        [24, 14, 20, 18, 7, 14, 40, 44],
     )
 
     completeness = workbook.create_sheet("Completeness")
@@ -306,7 +305,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         ["File", "Row", "Column", "Rule", "Severity", "Message"],
         [[r["file"], int(r["row_number"]), r["column"], r["rule_code"], SEVERITY_LABEL.get(r["severity"], r["severity"]),
           r["message"]] for r in frame.to_dict("records")],
-        [24, 8, 24, 28, 18, 100],
+        [24, 8, 20, 24, 14, 64],
     )
     if len(result.findings) > MAX_WORKBOOK_ROWS:
         note = (f"Only the first {MAX_WORKBOOK_ROWS:,} of {len(result.findings):,} rows are listed here; "

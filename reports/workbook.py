@@ -16,6 +16,7 @@ plot), Delay reasons, Definitions, Data quality.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -38,12 +39,13 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.dates import as_date
-from pipelines.kpi_catalogue import BREAKDOWNS, FAMILIES, KPIS, KpiDefinition
+from pipelines.kpi_catalogue import BREAKDOWNS, EQUALITY_BREAKDOWNS, FAMILIES, KPIS, KpiDefinition
 from reports.charts import DELAY_REASON_LABELS
 from reports.data import ReportData
 from reports.figures import Figure, PublishedFigures, not_available_rows
@@ -53,6 +55,8 @@ from reports.formatting import (
     SUPPRESSED,
     SYMBOL_MEANINGS,
     number_or_none,
+    period_label,
+    quarter_title,
     reason_for,
     source_note,
     symbol_for,
@@ -64,6 +68,10 @@ from reports.targets_info import target_info
 from reports.xlsx_safe import set_cell
 
 TITLE_ROW, NOTE_ROW, HEADER_ROW = 1, 2, 4
+LINE_HEIGHT = 15  # points per line of 11 pt text
+# Column widths (characters) that landscape A4 prints at about 90% or more: wider tables
+# are narrowed, their headers and long text wrapped.
+PRINT_WIDTH = 165
 FIRST_DATA_ROW = HEADER_ROW + 1
 PERCENT_FORMAT = "0.0"
 DAYS_FORMAT = "0.0"
@@ -79,6 +87,8 @@ HEADER_BORDER = Border(bottom=Side(style="medium", color="1F1F1F"))
 LINK_FONT = Font(color="00577F", underline="single")
 WRAP = Alignment(wrap_text=True, vertical="top")
 RIGHT = Alignment(horizontal="right")
+INDENTED = Alignment(horizontal="left", indent=1, wrap_text=True)
+WRAP_AT_FOOT = Alignment(wrap_text=True)
 SYMBOLS = (SUPPRESSED, NOT_APPLICABLE, NOT_AVAILABLE)
 # Conditional formats: light fills with dark text (contrast well above 4.5:1); the Status
 # column says the same in words, so colour is never the only cue.
@@ -88,13 +98,15 @@ MET_FONT = Font(color=GOOD_DARK.lstrip("#"), bold=True)
 MISSED_FONT = Font(color=BAD_DARK.lstrip("#"), bold=True)
 
 FAMILY_COLUMNS = [
-    ("Area code", 11), ("Area name", 22), ("Quarter", 11), ("KPI id", 8), ("KPI name", 34),
-    ("Breakdown", 18), ("Numerator", 11), ("Denominator", 12), ("Value", 9),
-    ("95% CI lower", 12), ("95% CI upper", 12), ("Unit", 7), ("Polarity", 9), ("Target", 8),
-    ("Status", 15), ("Suppressed", 11), ("As at", 11),
-    ("Note", 48),  # why a figure is x (its reason), or where it comes from (its source)
+    ("Area code", 10), ("Area name", 12), ("Quarter", 10), ("KPI id", 7), ("KPI name", 28),
+    ("Breakdown", 18), ("Numerator", 11), ("Denominator", 13), ("Value", 7),
+    ("95% CI lower", 8), ("95% CI upper", 8), ("Unit", 6), ("Polarity", 8), ("Target", 7),
+    ("Status", 13), ("Suppressed", 11), ("As at", 11),
+    ("Note", 40),  # why a figure is x (its reason), or where it comes from (its source)
 ]  # fmt: skip
-BREAKDOWN_ORDER = BREAKDOWNS
+INDENTED_COLUMNS = [1 + [name for name, _ in FAMILY_COLUMNS].index(name)
+                    for name in ("Unit", "Status")]
+BREAKDOWN_ORDER = (*BREAKDOWNS, *EQUALITY_BREAKDOWNS)
 
 
 def sheet_title(name: str) -> str:
@@ -141,6 +153,12 @@ def write_title(ws: Worksheet, title: str, note: str) -> None:
     write_cell(ws, NOTE_ROW, 1, note)
 
 
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped at word breaks in a column ``width`` wide (a
+    bold header is about one character wider than its plain text)."""
+    return max(1, len(textwrap.wrap(str(text), max(int(width) - 2, 1), break_long_words=True)))
+
+
 def write_header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEADER_ROW) -> None:
     for index, (name, width) in enumerate(columns, start=1):
         write_cell(ws, row, index, name, font=HEADER_FONT)
@@ -149,14 +167,44 @@ def write_header(ws: Worksheet, columns: list[tuple[str, float]], row: int = HEA
         cell.border = HEADER_BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(index)].width = width
+    # Excel and LibreOffice do not all grow a row for wrapped text on opening: a header row
+    # tall enough for its longest wrapped name is never clipped.
+    lines = max(wrapped_lines(name, width) for name, width in columns)
+    ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
+
+
+def wrap_long_text(ws: Worksheet, columns: int, first_row: int, last_row: int) -> None:
+    """Wrap text longer than its column and make its row tall enough, so that nothing is cut
+    off on screen or on paper (row heights are set: not every program fits them on opening).
+
+    Wrapped text stays at the foot of its cell, where the row's other cells sit, so only the
+    long cells are restyled (restyling every cell of a long sheet took most of its time)."""
+    widths = [ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, columns + 1)]
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
+        lines = 1
+        for cell, width in zip(row, widths, strict=False):
+            value = cell.value
+            if not isinstance(value, str) or len(value) <= width - 1:
+                continue
+            alignment = cell.alignment
+            if len(value) <= width - 1 - alignment.indent:
+                continue
+            if not alignment.wrap_text:
+                cell.alignment = WRAP_AT_FOOT
+            lines = max(lines, wrapped_lines(value, width + 1))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
 
 
 def finish_table(ws: Worksheet, columns: int, last_row: int) -> None:
     """Frozen header, filter over the table, printable landscape on one page wide."""
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
     last = max(last_row, HEADER_ROW)
+    wrap_long_text(ws, columns, FIRST_DATA_ROW, last_row)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(columns)}{last}"
     print_setup(ws)
+    # The table prints, not the charts beside it, which would shrink it to fit the width.
+    ws.print_area = f"A{TITLE_ROW}:{get_column_letter(columns)}{last}"
     # The column headers repeat at the top of every printed page (print titles).
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
@@ -167,6 +215,8 @@ def print_setup(ws: Worksheet) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3,
+                                  footer=0.3)
     # Printed pages say which sheet and which page they are.
     ws.oddHeader.left.text = "&A"
     ws.oddFooter.right.text = "Page &P of &N"
@@ -204,7 +254,7 @@ def _add_target_formats(ws: Worksheet, value_range: str, first_cell: str, target
 
 
 def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) -> None:
-    write_title(ws, f"Health of children in care: {data.home_name}, {data.quarter.label}",
+    write_title(ws, f"Health of children in care: {data.home_name}, {quarter_title(data.quarter)}",
            "Analyst workbook. Figures as published for the audience below; numbers are "
            "numbers, dates are dates, and c / z / x mark figures not shown.")
     row = write_sheet_links(ws, sheets) + 1
@@ -212,7 +262,7 @@ def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) ->
     row += 1
     details: list[tuple[str, Any]] = [
         ("Area", f"{data.home_name} ({data.home_area})"),
-        ("Quarter", data.quarter.label),
+        ("Quarter", quarter_title(data.quarter)),
         ("Partner areas", ", ".join(data.area_name(c) for c in data.partner_areas) or "none"),
         ("Audience", data.audience + (" (small numbers suppressed)" if data.suppress
                                       else " (UNSUPPRESSED: not for publication)")),
@@ -234,6 +284,7 @@ def _contents(ws: Worksheet, data: ReportData, sheets: list[tuple[str, str]]) ->
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 100
     print_setup(ws)
+    wrap_long_text(ws, 2, FIRST_DATA_ROW, ws.max_row)  # long notes get rows tall enough
 
 
 def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
@@ -241,9 +292,9 @@ def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None
     write_title(ws, f"Summary: {data.home_name}, every KPI by quarter",
            "Values: per cent for rates, days for medians, a number for counts. Shaded against "
            "the target by polarity (Status says the same in words).")
-    columns = [("KPI id", 8), ("KPI name", 36), ("Unit", 7), ("Polarity", 9), ("Target", 8)]
-    columns += [(q.short_label, 11) for q in quarters]
-    columns += [("Status this quarter", 18), ("Since last quarter", 22), ("Since a year ago", 22)]
+    columns = [("KPI id", 7), ("KPI name", 26), ("Unit", 6), ("Polarity", 8), ("Target", 7)]
+    columns += [(period_label(q), 9) for q in quarters]
+    columns += [("Status this quarter", 12), ("Since last quarter", 13), ("Since a year ago", 13)]
     write_header(ws, columns)
     headlines = {h.kpi.id: h for h in build_headlines(data, figures)}
     row = FIRST_DATA_ROW
@@ -262,6 +313,8 @@ def _summary(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None
         write_cell(ws, row, status_column, headline.status.word)
         write_cell(ws, row, status_column + 1, headline.last_quarter.badge.word)
         write_cell(ws, row, status_column + 2, headline.year_ago.badge.word)
+        # Words after a right-aligned number would touch it: indent them.
+        ws.cell(row=row, column=status_column).alignment = INDENTED
         row += 1
     last_row = row - 1
     first_value = f"{get_column_letter(6)}{FIRST_DATA_ROW}"
@@ -303,7 +356,7 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
         numerator, denominator, value, lower, upper = figure_values(figure)
         values: list[tuple[Any, str | None]] = [
             (record["area_code"], None), (record["area_name"], None),
-            (record["quarter"], None), (record["kpi_id"], None), (record["kpi_name"], None),
+            (period_label(record["quarter"]), None), (record["kpi_id"], None), (record["kpi_name"], None),
             (record["breakdown"], None), (numerator, COUNT_FORMAT),
             (denominator, COUNT_FORMAT), (value, number_format), (lower, number_format),
             (upper, number_format), (unit, None), (record["polarity"], None),
@@ -315,6 +368,8 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
         ]
         for column, (cell_value, number_format_) in enumerate(values, start=1):
             write_cell(ws, row, column, cell_value, number_format_)
+        for column in INDENTED_COLUMNS:  # words right after a right-aligned number
+            ws.cell(row=row, column=column).alignment = INDENTED
         row += 1
     last_row = row - 1
     if last_row >= FIRST_DATA_ROW:
@@ -358,7 +413,7 @@ def _chart_data(ws: Worksheet, data: ReportData,
         for quarter in quarters:
             figure = figures.get(data.home_area, quarter.id, definition.id)
             write_cell(ws, row, 1, definition.id)
-            write_cell(ws, row, 2, quarter.short_label)
+            write_cell(ws, row, 2, period_label(quarter))
             write_cell(ws, row, 3, figure.value if figure.shown else None, number_format)
             target = figure.target if definition.polarity != "context" else None
             write_cell(ws, row, 4, target, number_format)
@@ -371,7 +426,7 @@ def _chart_data(ws: Worksheet, data: ReportData,
     return spans
 
 
-def _chart_title(text: str) -> Title:
+def chart_title(text: str) -> Title:
     """A chart title in 11 pt bold: the default 14 pt crowds out a small chart's plot area."""
     properties = CharacterProperties(sz=1100, b=True)
     paragraph = Paragraph(pPr=ParagraphProperties(defRPr=properties),
@@ -382,7 +437,7 @@ def _chart_title(text: str) -> Title:
 def _line_chart(definition: KpiDefinition, data_sheet: Worksheet, first: int, last: int,
                 home_name: str) -> LineChart:
     chart = LineChart()
-    chart.title = _chart_title(f"{definition.id} {definition.name}")
+    chart.title = chart_title(f"{definition.id} {definition.name}")
     chart.y_axis.title = {"%": "Per cent", "days": "Days (median)", "count": "Number"}[definition.unit]
     chart.x_axis.title = "Quarter"
     chart.height = 8
@@ -426,8 +481,8 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
     write_title(ws, "Late or missing IHAs by delay reason",
            "Periods of care whose IHA was late or missing, by the reason recorded; 'all' is the "
            "total. Suppression as for the KPIs (c = 1 to 5, or hidden to protect one).")
-    columns = [("Area code", 11), ("Area name", 22), ("Quarter", 11), ("Reason code", 20),
-               ("Reason", 30), ("Periods of care", 14)]
+    columns = [("Area code", 10), ("Area name", 20), ("Quarter", 10), ("Reason code", 20),
+               ("Reason", 30), ("Periods of care", 10)]
     write_header(ws, columns)
     area_order = {code: index for index, code in enumerate(data.areas)}
     controlled = controlled.assign(
@@ -438,7 +493,8 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
     for record in controlled.to_dict("records"):
         reason = str(record["delay_reason"])
         count = SUPPRESSED if record["suppressed"] else _number(record["periods"])
-        values = [record["area_code"], data.area_name(record["area_code"]), record["quarter"],
+        values = [record["area_code"], data.area_name(record["area_code"]),
+                  period_label(record["quarter"]),
                   reason, "Total" if reason == DELAY_TOTAL else DELAY_REASON_LABELS.get(reason, reason),
                   int(count) if isinstance(count, float) else count]
         for column, value in enumerate(values, start=1):
@@ -449,9 +505,9 @@ def _delay_sheet(ws: Worksheet, data: ReportData) -> None:
 
 def _definitions(ws: Worksheet, data: ReportData, figures: PublishedFigures) -> None:
     write_title(ws, "Definitions", "Every KPI as KPIS.md defines it; targets as published.")
-    columns = [("KPI id", 8), ("Name", 34), ("Family", 26), ("Unit", 7), ("Polarity", 9),
-               ("Reference date", 14), ("Definition", 80), ("Target", 8), ("Target source", 50),
-               ("Local target", 11), ("SQL file", 40)]
+    columns = [("KPI id", 7), ("Name", 22), ("Family", 16), ("Unit", 6), ("Polarity", 8),
+               ("Reference date", 12), ("Definition", 48), ("Target", 7), ("Target source", 24),
+               ("Local target", 7), ("SQL file", 20)]
     write_header(ws, columns)
     row = FIRST_DATA_ROW
     for definition in KPIS:
@@ -472,9 +528,9 @@ def _quality(ws: Worksheet, data: ReportData) -> None:
     write_title(ws, "Data quality: files received, rows accepted and quarantined",
            "Every input row is accepted or quarantined (see the validation report for why); "
            "a refused file could not be used at all.")
-    columns = [("Area code", 11), ("Area name", 22), ("As at", 11), ("File", 26), ("Table", 20),
-               ("Rows in", 10), ("Rows accepted", 13), ("Rows quarantined", 15),
-               ("Share accepted (%)", 16), ("Status", 10), ("Message", 60)]
+    columns = [("Area code", 10), ("Area name", 16), ("As at", 11), ("File", 22), ("Table", 16),
+               ("Rows in", 8), ("Rows accepted", 9), ("Rows quarantined", 11),
+               ("Share accepted (%)", 9), ("Status", 9), ("Message", 40)]
     write_header(ws, columns)
     summary = data.validation_summary[data.validation_summary["area_code"].isin(data.areas)]
     area_order = {code: index for index, code in enumerate(data.areas)}
@@ -565,7 +621,7 @@ def _annual_sheet(ws: Worksheet, data: ReportData) -> None:
 
 def build_workbook(data: ReportData) -> Workbook:
     """The workbook in memory (``write_workbook`` saves it)."""
-    figures = PublishedFigures(data.kpis)
+    figures = data.figures
     book = Workbook()
     # Read by `lac-health audit-disclosure` to tell board outputs from internal ones.
     book.custom_doc_props.append(StringProperty(name=AUDIENCE_MARKER, value=data.audience))

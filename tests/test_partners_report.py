@@ -18,11 +18,12 @@ IHA02 (higher is better), Solihull suppressed: partner average = (90 + 60 + 40) 
 + 50) = 190 / 250 = 76.0%. Birmingham 82.56–94.48 lies wholly above 76: better; Coventry
 50.20–69.06 wholly below: worse; Dudley 66.96–88.76 contains 76: similar.
 
-IHA02's funnel around p0 = 0.76 (limits: Wilson with x0 = n·p0; z² = 9.549534 at 99.8%):
-n = 100, x0 = 76: spread = 3.090232·√(9.549534 + 4·76·0.24) = 3.090232·9.085675 = 28.0768,
-limits (161.5495 ∓ 28.0768) / 219.0991 = 60.92 – 86.55: Birmingham's 90% is above the
-99.8% limit and Coventry's 60% below it. n = 50, x0 = 38, 95%: spread = 1.959964·√40.321459
-= 12.44561, upper (79.84146 + 12.44561) / 107.68292 = 85.70: Dudley's 80% is within.
+IHA02's funnel around p0 = 0.76 (limits: the score test behind the Wilson interval,
+p0 ± z·√(p0(1 − p0)/n), reports.verdict): n = 100, 99.8%: 3.090232·√(0.1824/100) =
+3.090232·0.0427083 = 0.131978, limits 62.80 – 89.20: Birmingham's 90% is above the 99.8%
+limit and Coventry's 60% below it (as their 99.8% Wilson intervals exclude 76). n = 50, 95%:
+1.959964·√(0.1824/50) = 0.118380, limits 64.16 – 87.84: Dudley's 80% is within, as its
+verdict (similar) says.
 
 CAM04 (lower is better), Dudley has no row, Solihull suppressed: (10 + 30) / 200 = 20.0%.
 Birmingham 5.52–17.44 lies below 20: better; Coventry 21.89–39.58 above: worse.

@@ -62,7 +62,8 @@ def records(ws) -> list[dict]:
 
 
 def test_sheets_and_what_prompts_a_repair(book, workbook_path) -> None:
-    assert book.sheetnames == ["Contents", "Comparison", "Profile", "Funnel", "Published"]
+    assert book.sheetnames == ["Contents", "Comparison", "Profile", "Funnel", "Published",
+                               "Charts", "Chart data"]
     assert not book.defined_names
     for ws in book.worksheets:
         assert not ws.merged_cells.ranges
@@ -158,8 +159,9 @@ def test_funnel_sheet_holds_the_limits(book) -> None:
             if r["KPI id"].value == "IHA02"}
     birmingham = rows[BHAM]
     assert birmingham["Centre (partner average)"].value == pytest.approx(76.0)
-    assert birmingham["99.8% lower limit"].value == pytest.approx(60.92, abs=0.01)
-    assert birmingham["99.8% upper limit"].value == pytest.approx(86.55, abs=0.01)
+    assert birmingham["99.8% lower limit"].value == pytest.approx(62.80, abs=0.01)
+    assert birmingham["99.8% upper limit"].value == pytest.approx(89.20, abs=0.01)
+    assert rows[DUD]["95% upper limit"].value == pytest.approx(87.84, abs=0.01)
     assert birmingham["Position"].value == "above 99.8% limit"
     assert rows[COV]["Position"].value == "below 99.8% limit"
     assert rows[DUD]["Position"].value == "within 95% limits"
@@ -167,6 +169,20 @@ def test_funnel_sheet_holds_the_limits(book) -> None:
     assert rows[SOL]["Per cent"].value == "c"
     # Rates only: no median or count has a funnel.
     assert {r["KPI id"].value for r in records(book["Funnel"])} == {"IHA02", "CAM04", "HA01"}
+
+
+def test_native_bar_chart_per_rate_kpi_with_gaps_for_symbols(book) -> None:
+    charts = book["Charts"]._charts
+    data = records(book["Chart data"])
+    kpis = list(dict.fromkeys(r["KPI id"].value for r in data))
+    assert kpis == ["IHA02", "HA01", "CAM04"]  # the rates with a partner average, in KPIS.md order
+    assert len(charts) == len(kpis)
+    assert all(chart.type == "bar" for chart in charts)
+    iha02 = [r for r in data if r["KPI id"].value == "IHA02"]
+    assert iha02[0]["Area"].value == "Partner average (pooled)"
+    assert iha02[0]["Per cent"].value == pytest.approx(76.0)
+    solihull = next(r for r in iha02 if r["Area"].value == "Solihull")
+    assert solihull["Per cent"].value is None and solihull["Shown as"].value == "c"
 
 
 def test_published_sheet_has_every_authority(book) -> None:
@@ -191,7 +207,7 @@ def test_q4_adds_the_benchmarks_sheet(tmp_path: Path, published) -> None:
     out = write_partners_workbook(hand_kpis(Q4), Q4, HAND_GROUP, tmp_path / "q4.xlsx",
                                   published=published, groups=[neighbours])
     book = load_workbook(out)
-    assert book.sheetnames[-1] == "Benchmarks"
+    assert book.sheetnames[-3:] == ["Benchmarks", "Charts", "Chart data"]
     rows = {(r["KPI id"].value, r["Area code"].value): r for r in records(book["Benchmarks"])}
     birmingham = rows[("HA01", BHAM)]
     assert birmingham["Year (31 March)"].value == 2024
@@ -236,3 +252,13 @@ def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) 
     pdf = convert_to_pdf(workbook_path, tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.stat().st_size > 5000
+
+
+def test_long_notes_sit_on_rows_tall_enough(book) -> None:
+    ws = book["Contents"]
+    width = ws.column_dimensions["B"].width
+    for row in ws.iter_rows(min_col=2, max_col=2):
+        cell = row[0]
+        if isinstance(cell.value, str) and len(cell.value) > width:
+            assert cell.alignment.wrap_text, cell.value
+            assert (ws.row_dimensions[cell.row].height or 15) >= 30, cell.value

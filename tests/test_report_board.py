@@ -302,3 +302,14 @@ def test_the_warning_sits_on_the_iha02_partner_chart() -> None:
     context = build_context(data)
     charts = {chart.id: chart for chart in context["partner_charts"]}
     assert charts["partners-IHA02"].warning == ""  # the fixture's areas are all English
+
+
+def test_the_figures_are_indexed_once_per_report_data() -> None:
+    """The board report and the workbook share one index of the published figures."""
+    from reports.workbook import build_workbook
+
+    data = make_report_data()
+    first = data.figures
+    build_context(data)
+    build_workbook(data)
+    assert data.figures is first

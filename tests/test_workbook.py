@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string, get_column_letter
 from report_fixtures import HOME, PARTNERS, QUARTER, make_report_data
 
 from pipelines.kpi_catalogue import FAMILIES, KPIS
 from reports.office import LIBREOFFICE_HINT, convert_to_pdf, libreoffice_path
-from reports.workbook import FIRST_DATA_ROW, HEADER_ROW, sheet_title, write_workbook
+from reports.workbook import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    LINE_HEIGHT,
+    sheet_title,
+    wrapped_lines,
+    write_workbook,
+)
 
 FORMULA_NAME = '=HYPERLINK("http://example.invalid","click")'
 EXPECTED_SHEETS = ["Contents", "Summary", *FAMILIES, "Chart data", "Delay reasons",
@@ -105,7 +114,7 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     assert records, "no rows"
     found = {(r["Area code"].value, r["Quarter"].value, r["KPI id"].value, r["Breakdown"].value): r
              for r in records}
-    iha02 = found[(HOME, QUARTER.id, "IHA02", "all")]
+    iha02 = found[(HOME, QUARTER.short_label, "IHA02", "all")]
     assert (iha02["Numerator"].value, iha02["Denominator"].value) == (28, 40)
     assert iha02["Value"].value == 70.0 and iha02["Value"].number_format == "0.0"
     assert iha02["95% CI lower"].value == pytest.approx(54.57)
@@ -113,7 +122,7 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     as_at = iha02["As at"]
     assert as_at.is_date and isinstance(as_at.value, datetime)
     assert as_at.value.date() == date(2025, 1, 10)
-    cam = found[(HOME, QUARTER.id, "IHA04", "all")]
+    cam = found[(HOME, QUARTER.short_label, "IHA04", "all")]
     assert cam["Value"].value == "c" and cam["Suppressed"].value == "yes"
     # every KPI of the family, every area, all eight quarters
     assert {r["KPI id"].value for r in records} == {"IHA01", "IHA02", "IHA03", "IHA04"}
@@ -121,7 +130,11 @@ def test_family_sheets_hold_real_numbers_dates_and_symbols(book) -> None:
     assert len({r["Quarter"].value for r in records}) == 8
     assert ws.freeze_panes == f"A{FIRST_DATA_ROW}"
     assert ws.auto_filter.ref == f"A{HEADER_ROW}:R{ws.max_row}"
-    assert ws.column_dimensions["E"].width >= 30
+    assert ws.column_dimensions["E"].width >= 24
+    # A name longer than its column wraps, on a row tall enough for it.
+    long_name = next(r["KPI name"] for r in records if len(r["KPI name"].value) > 28)
+    assert long_name.alignment.wrap_text
+    assert ws.row_dimensions[long_name.row].height >= 30
 
 
 def test_formula_like_area_names_stay_text(book) -> None:
@@ -184,3 +197,58 @@ def test_tables_print_with_title_rows_and_page_numbers(book) -> None:
         assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}", ws.title
         assert ws.oddFooter.right.text == "Page &P of &N"
         assert ws.oddHeader.left.text == "&A"
+
+
+# --- printing legibly (issue 15) -------------------------------------------------------------
+
+# Column width units landscape A4 holds at 100% with the workbook's margins: 277 mm of paper,
+# about 7 px a character plus 5 px a column at 96 dpi.
+A4_LANDSCAPE_PX = 277 / 25.4 * 96
+
+
+def print_scale(ws) -> float:
+    """The scale fit-to-width gives the printed table (1 = full size)."""
+    area = ws.print_area
+    last = area.split(":")[-1].lstrip("$").rstrip("0123456789").replace("$", "") if area else None
+    columns = column_index_from_string(last) if last else ws.max_column
+    px = sum(7 * (ws.column_dimensions[get_column_letter(c)].width or 8.43) + 5
+             for c in range(1, columns + 1))
+    return min(1.0, A4_LANDSCAPE_PX / px)
+
+
+def test_summary_prints_landscape_one_page_wide_and_legible(book) -> None:
+    ws = book["Summary"]
+    assert ws.page_setup.orientation == "landscape"
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0
+    assert print_scale(ws) >= 0.8  # 11 pt text prints at 9 pt or more
+
+
+def test_family_sheets_print_the_table_not_the_charts(book) -> None:
+    for family in FAMILIES:
+        ws = book[family]
+        assert ws.print_area is not None and "$Q$" in ws.print_area, ws.print_area
+        assert print_scale(ws) >= 0.72, family  # 11 pt prints at 8 pt or more
+
+
+def test_headers_are_tall_enough_for_their_wrapped_names(book) -> None:
+    for ws in book.worksheets:
+        if not ws.auto_filter.ref:
+            continue
+        names = [(cell.value, ws.column_dimensions[cell.column_letter].width)
+                 for cell in ws[HEADER_ROW] if cell.value]
+        needed = max(wrapped_lines(name, width) for name, width in names)
+        height = ws.row_dimensions[HEADER_ROW].height
+        assert height is not None and height >= LINE_HEIGHT * needed, ws.title
+        assert all(cell.alignment.wrap_text for cell in ws[HEADER_ROW] if cell.value)
+
+
+def test_one_quarter_label_and_no_backticks(book) -> None:
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert not re.search(r"\d{4}-\d{2}-Q\d", cell.value), (ws.title, cell.value)
+                    assert "`" not in cell.value, (ws.title, cell.value)
+    assert book["Summary"].cell(row=HEADER_ROW, column=6 + 7).value == QUARTER.short_label
