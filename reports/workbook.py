@@ -196,15 +196,16 @@ def wrap_long_text(ws: Worksheet, columns: int, first_row: int, last_row: int) -
             ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
 
 
-def finish_table(ws: Worksheet, columns: int, last_row: int) -> None:
-    """Frozen header, filter over the table, printable landscape on one page wide."""
+def finish_table(ws: Worksheet, columns: int, last_row: int, printed_columns: int | None = None) -> None:
+    """Frozen header, filter over the table, printable landscape on one page wide.
+    ``printed_columns``: print only the first ones (a wide notes column would shrink the page)."""
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
     last = max(last_row, HEADER_ROW)
     wrap_long_text(ws, columns, FIRST_DATA_ROW, last_row)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(columns)}{last}"
     print_setup(ws)
     # The table prints, not the charts beside it, which would shrink it to fit the width.
-    ws.print_area = f"A{TITLE_ROW}:{get_column_letter(columns)}{last}"
+    ws.print_area = f"A{TITLE_ROW}:{get_column_letter(printed_columns or columns)}{last}"
     # The column headers repeat at the top of every printed page (print titles).
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
@@ -375,7 +376,8 @@ def _family_sheet(ws: Worksheet, data: ReportData, family: str, title: str) -> i
     if last_row >= FIRST_DATA_ROW:
         _add_target_formats(ws, f"I{FIRST_DATA_ROW}:I{last_row}", f"I{FIRST_DATA_ROW}",
                             f"$N{FIRST_DATA_ROW}", f"$M{FIRST_DATA_ROW}")
-    finish_table(ws, len(FAMILY_COLUMNS), last_row)
+    # The Note column is on screen, not in print: the "Not available" sheet prints the reasons.
+    finish_table(ws, len(FAMILY_COLUMNS), last_row, printed_columns=len(FAMILY_COLUMNS) - 1)
     return last_row
 
 

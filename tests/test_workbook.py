@@ -228,7 +228,7 @@ def test_summary_prints_landscape_one_page_wide_and_legible(book) -> None:
 def test_family_sheets_print_the_table_not_the_charts(book) -> None:
     for family in FAMILIES:
         ws = book[family]
-        assert ws.print_area is not None and "$Q$" in ws.print_area, ws.print_area
+        assert ws.print_area is not None and "$Q$" in ws.print_area, ws.print_area  # the Note column is not printed
         assert print_scale(ws) >= 0.72, family  # 11 pt prints at 8 pt or more
 
 
