@@ -80,18 +80,30 @@ def _floor_ratio(results: dict) -> float | None:
     return total / seconds if total and seconds else None
 
 
-def _stage_seconds(results: dict, name: str) -> float | None:
-    """A stage's time, once it has completed at least one call (a crash later does not matter)."""
+def _stage_cpu_seconds(results: dict, name: str) -> float | None:
+    """A stage's CPU time, once it has completed at least one call (a crash later does not matter)."""
     for stage in (results.get("pipeline") or {}).get("stages", []):
         if stage["name"] == name and stage.get("calls", 1):
-            return stage["wall_seconds"]
+            return stage.get("cpu_seconds")
     return None
 
 
 def _kpi_speedup(results: dict) -> float | None:
-    baseline = (results.get("baseline") or {}).get("compute_seconds")
-    kpis = _stage_seconds(results, "stage + KPIs")
-    return baseline / kpis if baseline and kpis else None
+    """The KPI stage against the pandas baseline on equal work: CPU seconds per KPI figure.
+
+    The two do not compute the same amount: the baseline gives 4 KPIs, breakdown ``all``
+    (``rows_compared`` figures), the KPI stage every KPI with all its breakdowns, for the
+    same areas and quarters, plus the restated earlier extract and the snapshots
+    (``kpi_result_rows`` figures, counting only the report's own results). Per figure, CPU
+    time (wall time on a shared machine is mostly other people's work), the comparison is
+    fair to pandas: the SQL's extra work is counted against it."""
+    baseline = results.get("baseline") or {}
+    seconds, figures = baseline.get("compute_cpu_seconds"), baseline.get("rows_compared")
+    kpis = _stage_cpu_seconds(results, "stage + KPIs")
+    sql_figures = ((results.get("pipeline") or {}).get("data") or {}).get("kpi_result_rows")
+    if not (seconds and figures and kpis and sql_figures):
+        return None
+    return (seconds / figures) / (kpis / sql_figures)
 
 
 def _help_seconds(results: dict) -> float | None:
@@ -112,20 +124,20 @@ def _elapsed_national_ratio(results: dict) -> float | None:
     return elapsed / national if elapsed and national else None
 
 
+# Issue 17's targets: end to end within 5x the floor (national and area), national peak
+# under 2 GB, national-x10 within 12x the national time and under 4 GB, the KPI stage at least
+# as fast as the pandas baseline on equal work.
 TARGETS = (
-    Target("national_e2e", "national end to end under 60 s", ("national",), _end_to_end, 60, "s",
-           lower_bound=_elapsed),
-    Target("national_memory", "national peak memory under 4 GB", ("national",), _peak_gb, 4, "GB",
+    Target("national_memory", "national peak memory under 2 GB", ("national",), _peak_gb, 2, "GB",
            lower_bound=_peak_gb_so_far),
-    Target("floor_ratio", "end to end within 4× the floor", None, _floor_ratio, 4, "×",
+    Target("floor_ratio", "end to end within 5× the floor", ("national", "area"), _floor_ratio, 5, "×",
            lower_bound=_elapsed_floor_ratio),
-    Target("kpi_speedup", "KPI stage at least 20× faster than the pandas baseline", None, _kpi_speedup,
-           20, "×", at_least=True),
+    Target("kpi_speedup", "KPI stage at least as fast as the pandas baseline on equal work (CPU per KPI figure)",
+           None, _kpi_speedup, 1, "×", at_least=True),
     Target("x10_ratio", "national-x10 within 12× the national time", ("national-x10",), _national_ratio,
            12, "×", lower_bound=_elapsed_national_ratio),
-    Target("x10_memory", "national-x10 peak memory under 12 GB", ("national-x10",), _peak_gb, 12, "GB",
+    Target("x10_memory", "national-x10 peak memory under 4 GB", ("national-x10",), _peak_gb, 4, "GB",
            lower_bound=_peak_gb_so_far),
-    Target("area_e2e", "area end to end under 10 s", ("area",), _end_to_end, 10, "s", lower_bound=_elapsed),
     Target("help", "lac-health --help under 1 s", None, _help_seconds, 1, "s"),
 )
 

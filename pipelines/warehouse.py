@@ -134,52 +134,94 @@ def connect(path: Path | str = ":memory:", read_only: bool = False) -> Iterator[
         yield con
 
 
-def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, frame_columns: list[str]) -> None:
+EXTRACT_KEY_COLUMNS = ("area_code", "as_at", "file", "row_number")
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
+    """{(schema, table): columns} of the raw and clean tables, in one catalogue query."""
+    columns: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema IN ('raw', 'clean')"
+    ).fetchall():
+        columns.setdefault((schema, table), set()).add(column)
+    return columns
+
+
+def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, frame_columns: list[str],
+                      existing: set[str] | None) -> None:
     """raw.<table> holds text columns; a new column in a later extract is added, never dropped."""
-    con.execute(
-        f'CREATE TABLE IF NOT EXISTS raw."{table}" (area_code VARCHAR, as_at DATE, file VARCHAR, row_number INTEGER)'
-    )
-    existing = {row[0] for row in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?", [table]
-    ).fetchall()}
+    if existing is None:
+        con.execute(f'CREATE TABLE IF NOT EXISTS raw."{table}" '
+                    "(area_code VARCHAR, as_at DATE, file VARCHAR, row_number INTEGER)")
+        existing = set(EXTRACT_KEY_COLUMNS)
     for column in frame_columns:
         if column not in existing:
             con.execute(f'ALTER TABLE raw."{table}" ADD COLUMN "{column}" VARCHAR')
 
 
+def _as_arrow(frame: object) -> object:
+    """A frame as an Arrow table: DuckDB scans Arrow without converting each pandas column."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(frame, pd.DataFrame):
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    return frame
+
+
 def replace_extract_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, area_code: str, as_at: object,
-                         frame: object | None) -> None:
-    """Delete one extract's rows from a table and insert ``frame`` (by column name): idempotent reloads."""
-    con.execute(f"DELETE FROM {qualified_table} WHERE area_code = ? AND as_at = ?", [area_code, as_at])
+                         frame: object | None, *, delete: bool = True) -> None:
+    """Delete one extract's rows from a table and insert ``frame`` (by column name): idempotent reloads.
+
+    ``delete=False`` skips the delete when the caller knows the extract has no rows there
+    (never loaded before): on a growing table the delete is a scan per table and extract."""
+    if delete:
+        con.execute(f"DELETE FROM {qualified_table} WHERE area_code = ? AND as_at = ?", [area_code, as_at])
     if frame is not None and len(frame):  # type: ignore[arg-type]
-        con.register("_incoming", frame)
+        con.register("_incoming", _as_arrow(frame))
         try:
             con.execute(f"INSERT INTO {qualified_table} BY NAME SELECT * FROM _incoming")
         finally:
             con.unregister("_incoming")
 
 
+def _loaded_before(con: duckdb.DuckDBPyConnection, area_code: str, as_at: object) -> bool:
+    """Whether this extract was loaded before. Every load writes its audit.extracts row in the
+    same transaction as its rows (and a purge keeps that row), so without one there is nothing
+    of this extract in any table to delete."""
+    return con.execute("SELECT count(*) FROM audit.extracts WHERE area_code = ? AND as_at = ?",
+                       [area_code, as_at]).fetchone()[0] > 0
+
+
 def load_ingest(con: duckdb.DuckDBPyConnection, result: object) -> None:
     """Store one as-at extract's ingest result: raw rows, accepted rows and the audit trail.
 
     Reloading the same extract replaces its rows, so reruns are idempotent. A refused
-    extract keeps its audit rows but no accepted rows, so it never feeds a KPI.
+    extract keeps its audit rows but no accepted rows, so it never feeds a KPI. Frames go to
+    DuckDB as Arrow tables, one INSERT per table; the catalogue is read once per load.
     """
     area_code, as_at = result.area_code, result.as_at  # type: ignore[attr-defined]
     con.execute("BEGIN TRANSACTION")
     try:
+        delete = _loaded_before(con, area_code, as_at)
+        columns = _table_columns(con)
         for table, frame in result.raw.items():  # type: ignore[attr-defined]
-            _ensure_raw_table(con, table, [c for c in frame.columns if c not in ("area_code", "as_at", "file", "row_number")])
-            replace_extract_rows(con, f'raw."{table}"', area_code, as_at, frame)
-        clean_tables = [row[0] for row in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'clean'").fetchall()]
+            _ensure_raw_table(con, table, [c for c in frame.columns if c not in EXTRACT_KEY_COLUMNS],
+                              columns.get(("raw", table)))
+            replace_extract_rows(con, f'raw."{table}"', area_code, as_at, frame, delete=delete)
+        clean_tables = sorted(table for schema, table in columns if schema == "clean")
         for table in clean_tables:
             frame = None if result.refused else result.clean.get(table)  # type: ignore[attr-defined]
-            replace_extract_rows(con, f"clean.{table}", area_code, as_at, frame)
-        replace_extract_rows(con, "audit.validation_summary", area_code, as_at, result.summary)  # type: ignore[attr-defined]
-        replace_extract_rows(con, "audit.quarantine", area_code, as_at, result.quarantine)  # type: ignore[attr-defined]
-        replace_extract_rows(con, "audit.extract_tables", area_code, as_at, getattr(result, "tables", None))
-        con.execute("DELETE FROM audit.extracts WHERE area_code = ? AND as_at = ?", [area_code, as_at])
+            replace_extract_rows(con, f"clean.{table}", area_code, as_at, frame, delete=delete)
+        replace_extract_rows(con, "audit.validation_summary", area_code, as_at, result.summary,  # type: ignore[attr-defined]
+                             delete=delete)
+        replace_extract_rows(con, "audit.quarantine", area_code, as_at, result.quarantine,  # type: ignore[attr-defined]
+                             delete=delete)
+        replace_extract_rows(con, "audit.extract_tables", area_code, as_at, getattr(result, "tables", None),
+                             delete=delete)
+        if delete:
+            con.execute("DELETE FROM audit.extracts WHERE area_code = ? AND as_at = ?", [area_code, as_at])
         con.execute(
             "INSERT INTO audit.extracts VALUES (?, ?, ?, ?)",
             [area_code, as_at, "refused" if result.refused else "accepted", "; ".join(result.messages)],  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ GX is imported only inside the functions that need it, with analytics off
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -22,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipelines.contracts.code_lists import in_year_list
-from pipelines.contracts.model import ColumnSpec, Contract
+from pipelines.contracts.model import TABLES, ColumnSpec, Contract
 from pipelines.contracts.rules import AS_AT_YEAR
 from pipelines.contracts.typed import DECIMAL_TEXT, FLAG_TEXT, INTEGER_TEXT, TypedTable
 
@@ -41,6 +43,7 @@ class ExpectationOutcome:
     unexpected_percent: float  # of the non-blank values, as GX reports it (0 when none)
     rule_code: str = ""  # the row rule it mirrors (REQUIRED_MISSING, CODE_NOT_IN_LIST...)
     severity: str = ""  # that rule's severity, so a "warn" can be a warning check
+    values_checked: int = 0  # the values unexpected_percent is of (so chunks' results can be summed)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,26 @@ def _year_code_ok_column(name: str) -> str:
     return f"{name}__in_year_list"
 
 
-def _plan(contract: Contract, as_at: date) -> list[_Planned]:
+def _in_file_column(name: str) -> str:
+    return f"{name}__in_file"
+
+
+def _after_as_at_column(name: str) -> str:
+    return f"{name}__days_after_as_at"
+
+
+# Dates reach GX as days since 1970 (float, NaN when missing): GX compares numbers in one
+# vectorised step but tests a datetime64[us] column value by value in Python. As-at dates are
+# per row (folders of different as-at dates validated together), so "not after the as-at
+# date" is checked on the difference in days, which is at most 0.
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _days(values: pd.Series) -> pd.Series:
+    return ((pd.to_datetime(values) - _EPOCH) / pd.Timedelta(days=1)).astype("float64")
+
+
+def _plan(contract: Contract, as_at: date | None = None) -> list[_Planned]:
     planned: list[_Planned] = []
 
     def add(expectation: str, column: str, spec: ColumnSpec, code: str, severity: str, **kwargs: Any) -> None:
@@ -101,18 +123,25 @@ def _plan(contract: Contract, as_at: date) -> list[_Planned]:
             add("ExpectColumnValuesToMatchRegex", f"{name}__text", spec, "PATTERN_MISMATCH", on_error,
                 regex=f"^(?:{spec.pattern.regex.lstrip('^').rstrip('$')})$")
         if spec.type == "date" and spec.not_after_as_at:
-            add("ExpectColumnValuesToBeBetween", name, spec, "DATE_AFTER_AS_AT", on_error,
-                max_value=pd.Timestamp(as_at).to_pydatetime())
+            add("ExpectColumnValuesToBeBetween", _after_as_at_column(name), spec, "DATE_AFTER_AS_AT", on_error,
+                max_value=0)
         if spec.unique:
-            add("ExpectColumnValuesToBeUnique", f"{name}__text", spec, "DUPLICATE_ID", "quarantine row")
+            add("ExpectColumnValuesToBeUnique", _in_file_column(name), spec, "DUPLICATE_ID", "quarantine row")
     return planned
 
 
-def gx_frame(typed: TypedTable, as_at: date | None = None) -> pd.DataFrame:
+AsAt = date | pd.Series  # one as-at date, or each row's (aligned with the typed rows)
+
+
+def gx_frame(typed: TypedTable, as_at: AsAt | None = None, file_of_row: np.ndarray | None = None) -> pd.DataFrame:
     """The frame GX validates: numpy/object columns with None for blank (GX skips nulls the
     way the rules skip blanks), text for format checks, and derived result columns for what
-    GX cannot express itself (two date formats, code lists by collection year)."""
+    GX cannot express itself (two date formats, code lists by collection year, each row's
+    own as-at date). ``file_of_row`` numbers the file of each row when several files'
+    rows are validated together: an id must be unique within its file, as DUPLICATE_ID says,
+    not across areas or as-at dates, so the uniqueness column is the id prefixed by its file."""
     columns: dict[str, Any] = {}
+    as_at_days = None
     for spec in typed.contract.columns:
         name = spec.name
         text = typed.text[name]
@@ -120,10 +149,16 @@ def gx_frame(typed: TypedTable, as_at: date | None = None) -> pd.DataFrame:
         text_or_none = text.astype(object).where(~blank, None)
         values = typed.values[name]
         columns[f"{name}__text"] = text_or_none
+        if spec.unique:
+            in_file = text if file_of_row is None else pd.Series(file_of_row, index=text.index).astype(str) + "|" + text
+            columns[_in_file_column(name)] = in_file.astype(object).where(~blank, None)
         if spec.type == "date":
-            columns[name] = pd.to_datetime(values)
             ok = (~typed.invalid[name]).astype(object).where(~blank, None)
             columns[_date_ok_column(name)] = ok
+            if spec.not_after_as_at:
+                if as_at_days is None:
+                    as_at_days = _days(_as_at_dates(typed, as_at)).to_numpy()
+                columns[_after_as_at_column(name)] = _days(values) - as_at_days
         elif spec.type in ("integer", "decimal", "flag"):
             columns[name] = pd.to_numeric(values).astype("float64")
         elif spec.type == "code":
@@ -136,12 +171,19 @@ def gx_frame(typed: TypedTable, as_at: date | None = None) -> pd.DataFrame:
     return pd.DataFrame(columns, index=typed.text.index)
 
 
-def _year_dates(typed: TypedTable, by_year_of: str, as_at: date | None) -> pd.Series:
+def _as_at_dates(typed: TypedTable, as_at: AsAt | None) -> pd.Series:
+    """Each row's as-at date (a Series given is taken as aligned with the rows)."""
+    if as_at is None:
+        raise ValueError("checking dates and code lists by year needs the as-at date")
+    if isinstance(as_at, pd.Series):
+        return pd.Series(pd.to_datetime(as_at).to_numpy(), index=typed.values.index)
+    return pd.Series(pd.Timestamp(as_at), index=typed.values.index)
+
+
+def _year_dates(typed: TypedTable, by_year_of: str, as_at: AsAt | None) -> pd.Series:
     """The dates whose collection year picks a code list: a date column, or the as-at date."""
     if by_year_of == AS_AT_YEAR:
-        if as_at is None:
-            raise ValueError("a code list by the as-at year needs the as-at date")
-        return pd.Series(pd.Timestamp(as_at), index=typed.values.index)
+        return _as_at_dates(typed, as_at)
     return typed.values[by_year_of]
 
 
@@ -154,8 +196,9 @@ def _quiet_gx() -> Any:
     return gx
 
 
-def build_suite(contract: Contract, as_at: date) -> Any:
-    """The contract as a GX ExpectationSuite (``as_at`` bounds the dates)."""
+def build_suite(contract: Contract, as_at: date | None = None) -> Any:
+    """The contract as a GX ExpectationSuite (the same for every as-at date: each row's own
+    as-at date is in the frame)."""
     gx = _quiet_gx()
     suite = gx.ExpectationSuite(name=f"{contract.table}-{contract.contract_version}")
     for number, planned in enumerate(_plan(contract, as_at)):
@@ -182,8 +225,61 @@ def combine_typed(tables: Sequence[TypedTable]) -> TypedTable:
     )
 
 
-def validate_table(typed: TypedTable, as_at: date) -> ContractResult:
-    """Validate one typed table against its contract's suite with an ephemeral context."""
+def validate_tables(tables: Sequence[tuple[TypedTable, date]]) -> list[ContractResult]:
+    """One validation per table over the rows of every (typed table, as-at date) given: the
+    cost of GX grows with the rows, not with the number of folders or as-at dates."""
+    by_table: dict[str, list[tuple[TypedTable, date]]] = {}
+    for typed, as_at in tables:
+        by_table.setdefault(typed.table, []).append((typed, as_at))
+    results = []
+    for table in sorted(by_table, key=TABLES.index):
+        parts = by_table[table]
+        combined = combine_typed([typed for typed, _ in parts])
+        as_at = pd.Series(np.repeat(np.array([pd.Timestamp(day) for _, day in parts], dtype="datetime64[us]"),
+                                    [len(typed) for typed, _ in parts]))
+        files = np.repeat(np.arange(len(parts)), [len(typed) for typed, _ in parts])
+        results.append(validate_table(combined, as_at, files))
+    return results
+
+
+def merge_contract_results(results: Sequence[ContractResult]) -> list[ContractResult]:
+    """Results of the same suites over parts of a table's rows, as one result per table (in
+    TABLES order): counts add up, percentages are recomputed over all the values checked.
+    Exact for every expectation, uniqueness included, as long as no file's rows are split
+    between parts (uniqueness is checked within each file)."""
+    by_table: dict[str, list[ContractResult]] = {}
+    for result in results:
+        by_table.setdefault(result.table, []).append(result)
+    merged = []
+    for table in sorted(by_table, key=TABLES.index):
+        parts = by_table[table]
+        if len(parts) == 1:
+            merged.append(parts[0])
+            continue
+        outcomes = []
+        for same in zip(*(part.expectations for part in parts), strict=True):
+            first = same[0]
+            unexpected = sum(o.unexpected_count for o in same)
+            checked = sum(o.values_checked for o in same)
+            outcomes.append(dataclasses.replace(
+                first, success=all(o.success for o in same), unexpected_count=unexpected,
+                unexpected_percent=100.0 * unexpected / checked if checked else 0.0, values_checked=checked,
+            ))
+        merged.append(ContractResult(
+            table=table, contract_version=parts[0].contract_version,
+            success=all(o.success for o in outcomes), expectations=outcomes, rows=sum(p.rows for p in parts),
+        ))
+    return merged
+
+
+# Counts and percentages are all the results keep: "SUMMARY" (GX's default) also counts the
+# unexpected values and lists their row indexes, a further pass over every failing value.
+RESULT_FORMAT = "BASIC"
+
+
+def validate_table(typed: TypedTable, as_at: AsAt, file_of_row: np.ndarray | None = None) -> ContractResult:
+    """Validate one typed table against its contract's suite with an ephemeral context
+    (``as_at``: the extract's as-at date, or each row's; ``file_of_row``: see ``gx_frame``)."""
     gx = _quiet_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -195,14 +291,15 @@ def validate_table(typed: TypedTable, as_at: date) -> ContractResult:
     asset = source.add_dataframe_asset(name=contract.table)
     batch_definition = asset.add_batch_definition_whole_dataframe(name="whole_table")
     suite = build_suite(contract, as_at)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": gx_frame(typed, as_at)})
-    results = batch.validate(suite)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": gx_frame(typed, as_at, file_of_row)})
+    results = batch.validate(suite, result_format=RESULT_FORMAT)
     # GX returns results in its own order: match them back to the plan by the meta number.
     by_number = {int(result.expectation_config.meta[_PLAN_KEY]): result for result in results.results}
     outcomes: list[ExpectationOutcome] = []
     for number, item in enumerate(planned):
         result = by_number[number]
         details = result.result or {}
+        checked = int(details.get("element_count") or 0) - int(details.get("missing_count") or 0)
         outcomes.append(
             ExpectationOutcome(
                 name=result.expectation_config.type,
@@ -212,6 +309,7 @@ def validate_table(typed: TypedTable, as_at: date) -> ContractResult:
                 unexpected_percent=float(details.get("unexpected_percent") or 0.0),
                 rule_code=item.rule_code,
                 severity=item.severity,
+                values_checked=checked,
             )
         )
     return ContractResult(

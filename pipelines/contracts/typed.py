@@ -18,12 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.contracts.model import ColumnSpec, Contract
 
 INTEGER_TEXT = r"[+-]?[0-9]{1,15}"  # longer is no plausible count or score
 DECIMAL_TEXT = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 FLAG_TEXT = r"[01]"
+DATE_DTYPE = "datetime64[us]"  # as the readers' parse_dates
 
 
 @dataclass(frozen=True)
@@ -51,13 +54,43 @@ def _strip(series: pd.Series) -> pd.Series:
     return series.fillna("").astype(str).str.strip()
 
 
+PLAIN_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _plain_iso_dates(texts: pa.Array) -> pa.Array:
+    """Plain ``YYYY-MM-DD`` texts as dates (null where impossible), in one vectorised pass.
+
+    Arrow's strptime rolls an impossible day over (2024-02-30 becomes 2 March), so a date is
+    kept only when it formats back to the same text; year 0000 is no date either. This is
+    exactly what the readers' ``parse_dates`` makes of such text (tests/test_contracts_typed.py
+    compares them on every month and day 00–99 of leap and common years)."""
+    parsed = pc.strptime(texts, format="%Y-%m-%d", unit="us", error_is_null=True)
+    same = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), texts), False)
+    real = pc.and_(same, pc.not_equal(pc.utf8_slice_codeunits(texts, 0, 4), "0000"))
+    return pc.if_else(real, parsed, pa.scalar(None, pa.timestamp("us")))
+
+
 def _parse_dates(text: pd.Series, month_precision: bool) -> tuple[pd.Series, pd.Series]:
     # Imported here so that importing pipelines.contracts does not need the readers.
     from pipelines.readers import parse_dates
 
-    parsed, errors = parse_dates(text, month_precision=month_precision)
-    parsed = pd.to_datetime(pd.Series(parsed, index=text.index))
-    errors = pd.Series(np.asarray(errors, dtype=bool), index=text.index)
+    # Dates repeat (a few thousand distinct days in a national file): each distinct text is
+    # parsed once and the answers taken back. Plain ISO dates, nearly all of them, are parsed
+    # by Arrow; the rest (UK order, times, month precision, errors) by the readers' rules.
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    unique_text = pa.array(uniques, type=pa.string())
+    plain = pc.fill_null(pc.match_substring_regex(unique_text, PLAIN_ISO_DATE), False).to_numpy(zero_copy_only=False)
+    unique_dates = pd.Series(pd.NaT, index=range(len(uniques)), dtype=DATE_DTYPE)
+    unique_errors = np.zeros(len(uniques), dtype=bool)
+    if plain.any():
+        unique_dates[plain] = _plain_iso_dates(unique_text.filter(plain)).to_numpy(zero_copy_only=False)
+    if not plain.all():
+        others = pd.Series(uniques[~plain], dtype=object)
+        dates, errors = parse_dates(others, month_precision=month_precision)
+        unique_dates[~plain] = pd.to_datetime(dates).to_numpy()
+        unique_errors[~plain] = np.asarray(errors, dtype=bool)
+    parsed = pd.Series(unique_dates.to_numpy()[codes], index=text.index)
+    errors = pd.Series(unique_errors[codes], index=text.index)
     blank = text.eq("")
     # A blank cell is "not known", never an error; a cell that gave no date is an error.
     invalid = ~blank & (errors | parsed.isna())
