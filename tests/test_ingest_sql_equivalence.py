@@ -77,6 +77,7 @@ def reference_load(con: duckdb.DuckDBPyConnection, result) -> None:
         replace(f"clean.{table}", None if result.refused else result.clean.get(table))
     replace("audit.validation_summary", result.summary)
     replace("audit.quarantine", result.quarantine)
+    replace("audit.extract_tables", result.tables)
     con.execute("DELETE FROM audit.extracts WHERE area_code = ? AND as_at = ?", [result.area_code, result.as_at])
     con.execute("INSERT INTO audit.extracts VALUES (?, ?, ?, ?)",
                 [result.area_code, result.as_at, "refused" if result.refused else "accepted", "; ".join(result.messages)])
