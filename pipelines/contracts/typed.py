@@ -140,6 +140,13 @@ def type_table(contract: Contract, frame: pd.DataFrame) -> TypedTable:
         column = _strip(frame[spec.name]) if spec.name in frame.columns else pd.Series("", index=index, dtype=str)
         text[spec.name] = column
         values[spec.name], invalid[spec.name] = type_column(spec, column)
+    return typed_table(contract, frame, text, values, invalid)
+
+
+def typed_table(contract, frame: pd.DataFrame, text: dict, values: dict, invalid: dict) -> TypedTable:
+    """A ``TypedTable`` from its columns (shared by the pandas and the SQL typing): row numbers
+    from the frame's ``row_number``, or counted from 2 (row 1 is the header)."""
+    index = frame.index
     if "row_number" in frame.columns:
         row_number = pd.to_numeric(frame["row_number"]).astype("int64")
     else:

@@ -34,6 +34,7 @@ from pipelines.contracts.typed import (
     TypedTable,
     _code_values,
     _strip,
+    typed_table,
 )
 from pipelines.paths import SQL_DIR
 
@@ -127,14 +128,4 @@ def type_table_sql(contract: Contract, frame: pd.DataFrame) -> TypedTable:
             continue
         values[spec.name] = _values(spec, typed.column(f"v{number}"), index)
         invalid[spec.name] = np.asarray(typed.column(f"i{number}").to_numpy(zero_copy_only=False), dtype=bool)
-    if "row_number" in frame.columns:
-        row_number = pd.to_numeric(frame["row_number"]).astype("int64")
-    else:
-        row_number = pd.Series(np.arange(2, len(frame) + 2), index=index, dtype="int64")
-    return TypedTable(
-        contract=contract,
-        text=pd.DataFrame(text, index=index),
-        values=pd.DataFrame(values, index=index),
-        invalid=pd.DataFrame(invalid, index=index).astype(bool),
-        row_number=row_number,
-    )
+    return typed_table(contract, frame, text, values, invalid)
