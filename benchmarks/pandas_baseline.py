@@ -352,7 +352,7 @@ def _cam02(inputs: _Inputs, quarters: list[Quarter]) -> pd.DataFrame:
 def sql_all_rows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The same four KPIs' ``all`` rows from marts.kpi_results (English and Welsh areas), as
     computed: rows that are not available (``reason`` set, docs/kpis.md "Not available is not
-    zero") have no figures to compare; tests/test_kpi_coverage.py tests that rule."""
+    zero") have no figures to compare; tests/kpis/test_kpi_coverage.py tests that rule."""
     frame = con.execute(
         "SELECT area_code, quarter, kpi_id, numerator, denominator FROM marts.kpi_results "
         f"WHERE breakdown = 'all' AND reason IS NULL AND kpi_id IN ({', '.join(repr(k) for k in KPI_IDS)}) "

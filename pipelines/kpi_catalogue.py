@@ -282,7 +282,7 @@ def _reading(table: str) -> tuple[str, ...]:
 
 
 # The same tables and labels as sql/staging/005_table_coverage.sql; the KPIs come from the
-# declarations that fill staging.kpi_inputs (tests/test_not_available_everywhere.py checks they agree);
+# declarations that fill staging.kpi_inputs (tests/kpis/test_not_available_everywhere.py checks they agree);
 # children and episodes are required, so never in this list.
 OPTIONAL_TABLES: tuple[OptionalTable, ...] = (
     OptionalTable("health_assessments", "health assessments", _reading("health_assessments"),

@@ -112,7 +112,7 @@ def validate_path(path: Path, out_dir: Path, *, run_gx: bool = False) -> Validat
     the validation outputs to ``out_dir``.
 
     Great Expectations is off by default here: the outputs do not use it, and the row rules
-    count the same faults (tests/test_contracts_gx.py).
+    count the same faults (tests/contracts/test_contracts_gx.py).
     """
     path = Path(path)
     notes: list[str] = []

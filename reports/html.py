@@ -14,7 +14,7 @@ become a way to run script that an area name smuggled in. So:
   the two inline scripts (stricter than 'unsafe-inline'), inline styles (plotly.js writes
   style rules and attributes as it draws), and ``data:`` images and fonts. plotly.js
   draws the SVG charts used here without 'unsafe-eval' (checked in a headless browser by
-  tests/test_report_browser.py); only its WebGL traces would need it, and none are used;
+  tests/reports/test_report_browser.py); only its WebGL traces would need it, and none are used;
 * jinja2 autoescaping is on for every template, so names are escaped wherever they appear.
 """
 

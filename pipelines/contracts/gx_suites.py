@@ -6,7 +6,7 @@ and number formats, and our own date-parse result for dates), validated against 
 typed frame *before* quarantine with an ephemeral context and a pandas data source. The
 results come back as plain dataclasses (no GX objects), so Dagster asset checks and reports
 can use them without importing GX. The expectations count exactly what the row rules count
-(tests/test_contracts_gx.py checks this on a faulty frame), so GX is an independent second
+(tests/contracts/test_contracts_gx.py checks this on a faulty frame), so GX is an independent second
 opinion on the same contract, not a second definition of it.
 
 GX is imported only inside the functions that need it, with analytics off

@@ -62,7 +62,7 @@ def _plain_iso_dates(texts: pa.Array) -> pa.Array:
 
     Arrow's strptime rolls an impossible day over (2024-02-30 becomes 2 March), so a date is
     kept only when it formats back to the same text; year 0000 is no date either. This is
-    exactly what the readers' ``parse_dates`` makes of such text (tests/test_contracts_typed.py
+    exactly what the readers' ``parse_dates`` makes of such text (tests/contracts/test_contracts_typed.py
     compares them on every month and day 00–99 of leap and common years)."""
     parsed = pc.strptime(texts, format="%Y-%m-%d", unit="us", error_is_null=True)
     same = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), texts), False)

@@ -11,7 +11,7 @@ Not on the run path yet (issue 17, measured on national files): per file, at a f
 rows, the query's binding and DuckDB's per-query cost make this about 1.3x the CPU of the
 pandas typing (which parses each distinct date once with Arrow). It pays when a table is
 typed over every folder in one query; until the ingest is arranged that way, this module and
-``tests/test_ingest_sql_equivalence.py``, which checks it gives frames equal to
+``tests/ingest/test_ingest_sql_equivalence.py``, which checks it gives frames equal to
 ``typed.type_table`` on the demo, the bad-extract corpus and generated text, keep the SQL
 definition honest. ``typed.type_table`` stays the reference implementation.
 """

@@ -1,6 +1,6 @@
 """The partner comparison report (reports.partners): content, benchmarks, self-containment,
-escaping and accessible structure. Browser checks: test_partners_report_browser.py; the
-workbook: test_partners_report_workbook.py.
+escaping and accessible structure. Browser checks: tests/reports/test_partners_report_browser.py; the
+workbook: tests/reports/test_partners_report_workbook.py.
 
 Hand-worked figures (Wilson, z = 1.959964, z² = 3.841459), in percent. For x of n the
 interval is (2x + z² ± z·√(z² + 4x(1 − x/n))) / (2(n + z²)); 2(100 + z²) = 207.682918 and

@@ -32,7 +32,7 @@ from pipelines.paths import PROJECT_ROOT, SQL_DIR
 # The one file a new KPI needs to run (docs/how-to.md adds its plain-words entry in
 # docs/kpis.md and a hand-worked test: three files).
 THROWAWAY_SQL = """\
--- OOA99 (a throwaway KPI for tests/test_kpi_declared_once.py): children looked after at
+-- OOA99 (a throwaway KPI for tests/kpis/test_kpi_declared_once.py): children looked after at
 -- quarter end, counted. Reference date: qe.
 --
 -- kpis:

@@ -31,7 +31,7 @@ from pipelines.published import (
     load_dfe_placement_distance,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dfe"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dfe"
 # The health outcomes file is the one the package ships (one copy in the repository).
 HEALTH_FILE = PACKAGE_DATA_DIR / "dfe" / "dfe_la_cla_health_outcomes_2020_2024.csv"
 DISTANCE_FILE = FIXTURES / "dfe_national_cla_placement_distance_locality.csv"

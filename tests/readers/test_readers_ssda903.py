@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.readers import SSDA903_HEADERS, TABLE_COLUMNS, read_extract_file
 
-FAKE = Path(__file__).parent / "fixtures" / "ssda903_fake"
+FAKE = Path(__file__).resolve().parents[1] / "fixtures" / "ssda903_fake"
 FULL_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}")
 
 

@@ -21,7 +21,7 @@ from pipelines.assets.keys import (
 )
 from pipelines.definitions import defs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(Path(sys.executable))
 
 

@@ -32,7 +32,7 @@ from pipelines.contracts import (
 )
 from pipelines.contracts.rules import Rule
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 AS_AT = date(2025, 3, 31)
 
 # One valid row per table (as at 2025-03-31): every rule passes it.

@@ -1,7 +1,7 @@
 """The annual OC2 measures as published: disclosure control, DfE's figures beside them,
 `lac-health annual`, the Dagster asset, the board report at Q4 and the workbook sheet.
 
-The measures themselves are worked by hand in tests/test_annual.py (Birmingham's eight OC2
+The measures themselves are worked by hand in tests/kpis/test_annual.py (Birmingham's eight OC2
 children as at 30 June 2024, year ending 31 March 2024); this file reuses that warehouse.
 Disclosure control on those figures (board): a count, numerator or denominator of 1 to 5 is
 c, so of Birmingham's 18 measures only the two all-ages cohorts (8) and immunisations (6 of
@@ -34,8 +34,8 @@ from pipelines.warehouse import create_schema
 from reports.board import build_context, render_board_report
 from reports.partners import default_published
 from reports.workbook import build_workbook
+from tests.kpis.test_annual import AREA, AS_AT, CHILDREN, EPISODES, EXTRACTS, OC2, YEAR_END, _insert
 from tests.report_fixtures import make_report_data
-from tests.test_annual import AREA, AS_AT, CHILDREN, EPISODES, EXTRACTS, OC2, YEAR_END, _insert
 
 SHOWN_ON_THE_BOARD = {"cohort_all_ages": 8.0, "immunisations": 75.0, "cohort_substance_misuse": 8.0}
 

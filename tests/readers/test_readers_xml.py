@@ -239,7 +239,7 @@ def test_any_cut_of_the_return_is_refused_or_read(cut):
 
 
 # ------------------------------------------------------------------ a real fake return
-FIXTURE = Path(__file__).parent / "fixtures" / "ssda903_xml" / "fake_903_excerpt.xml"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "ssda903_xml" / "fake_903_excerpt.xml"
 
 
 def test_the_validators_fake_xml_return_is_read():

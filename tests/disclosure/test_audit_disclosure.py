@@ -286,7 +286,7 @@ def test_an_output_that_cannot_be_read_is_a_finding(tmp_path: Path, capsys) -> N
 
 def test_the_audit_finds_a_count_recovered_by_differencing(tmp_path: Path):
     from pipelines.disclosure import apply_disclosure_control
-    from tests.test_disclosure_attack import birmingham, legacy_control
+    from tests.disclosure.test_disclosure_attack import birmingham, legacy_control
 
     legacy_control(birmingham()).to_csv(tmp_path / "kpis.csv", index=False)
     result = audit_outputs(tmp_path)

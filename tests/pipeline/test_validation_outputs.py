@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.validation_outputs import QUARANTINE_FILE, SUMMARY_FILE, print_summary, validate_path
-from tests.test_ingest import AREA, AS_AT, ASSESSMENT, CHILD, EPISODE, folder, write_table
+from tests.ingest.test_ingest import AREA, AS_AT, ASSESSMENT, CHILD, EPISODE, folder, write_table
 
 # OUTPUTS.md, written out by hand.
 SUMMARY_HEADER = ["area_code", "as_at", "file", "table", "rows_in", "rows_accepted", "rows_quarantined", "status",

@@ -31,7 +31,7 @@ from pipelines.preflight import (
 )
 from pipelines.synth import generate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REBUILD = "move the file aside and rerun `lac-health run` with the same extracts"
 
 

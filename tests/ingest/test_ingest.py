@@ -28,7 +28,7 @@ from pipelines.readers import TABLE_COLUMNS
 
 AREA = "E08000025"
 AS_AT = date(2025, 3, 31)
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 CHILD = {"child_id": "C1", "sex": "M", "date_of_birth": "2015-06-01", "ethnicity": "WBRI", "uasc": "0"}
 EPISODE = {

@@ -31,7 +31,7 @@ from tests.bad_extracts.cases import (
 )
 from tests.bad_extracts.outputs import files_holding
 
-CATALOGUE = pd.read_csv(Path(__file__).resolve().parents[1] / "docs" / "rule-catalogue.csv", dtype=str,
+CATALOGUE = pd.read_csv(Path(__file__).resolve().parents[2] / "docs" / "rule-catalogue.csv", dtype=str,
                         keep_default_na=False)
 RULE_CODES = set(CATALOGUE["code"])
 
@@ -190,7 +190,7 @@ def test_a_200_mb_extract_is_read_whole_within_measured_bounds(tmp_path: Path, r
     rows = write_big_episodes(path)
     assert path.stat().st_size >= BIG_BYTES
     done = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True,
-                          timeout=600, check=False, cwd=Path(__file__).resolve().parents[1])
+                          timeout=600, check=False, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     measured = json.loads(done.stdout.strip().splitlines()[-1])
@@ -242,7 +242,7 @@ def test_every_case_is_read_within_a_time_and_memory_bound(tmp_path: Path) -> No
     (tmp_path / "files.txt").write_text("\n".join(listing))
     done = subprocess.run(
         [sys.executable, "-c", _READ_EVERY_FILE, str(ADDRESS_SPACE_BYTES), str(tmp_path / "files.txt")],
-        capture_output=True, text=True, timeout=900, check=False, cwd=Path(__file__).resolve().parents[1],
+        capture_output=True, text=True, timeout=900, check=False, cwd=Path(__file__).resolve().parents[2],
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
     measured = json.loads(done.stdout.strip().splitlines()[-1])

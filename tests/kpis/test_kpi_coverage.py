@@ -157,7 +157,7 @@ def test_published_x_rows_carry_symbol_and_reason_and_no_target_verdict() -> Non
 
 
 # The end-to-end run without sdq.csv and camhs_referrals.csv, every output read back, is
-# tests/test_not_available_everywhere.py.
+# tests/kpis/test_not_available_everywhere.py.
 
 
 # What KPIS.md says each KPI reads besides children and episodes (worked out from the

@@ -43,7 +43,7 @@ from pipelines.paths import PACKAGE_DATA_DIR
 from pipelines.published import load_dfe_health_outcomes
 from pipelines.stats import Z95, wilson_intervals
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dfe"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dfe"
 DEMO_AREAS = [
     "E08000025",
     "E08000026",

@@ -1,7 +1,7 @@
 """The board report's HTML: content, self-containment, escaping, accessibility structure.
 
 Parsed with the standard library's html.parser; the browser checks (console, drawing,
-keyboard) are in test_report_browser.py.
+keyboard) are in tests/reports/test_report_browser.py.
 """
 
 from __future__ import annotations

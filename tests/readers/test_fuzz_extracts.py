@@ -42,7 +42,7 @@ from pipelines.readers import (
 )
 
 AREA, AS_AT = "E08000025", date(2025, 3, 31)
-CATALOGUE = set(pd.read_csv(Path(__file__).resolve().parent.parent / "docs" / "rule-catalogue.csv")["code"])
+CATALOGUE = set(pd.read_csv(Path(__file__).resolve().parents[2] / "docs" / "rule-catalogue.csv")["code"])
 CODE_IN_MESSAGE = re.compile(r"\[([A-Z_]+)\]")
 SENTINELS = ("QQSENTINEL1", "qq-sentinel-2@", "=QQSENTINEL3()")
 

@@ -2,7 +2,7 @@
 symbols as text, the tartan rug's fills and words, funnel limits, DfE's figures, formula-safe
 text, and LibreOffice opening it.
 
-Figures are those worked by hand in test_partners_report.py's docstring: IHA02's partner
+Figures are those worked by hand in tests/reports/test_partners_report.py's docstring: IHA02's partner
 average 190 / 250 = 76.0% with Solihull (c) left out; Birmingham better, Coventry worse,
 Dudley similar; at n = 100 the 99.8% limits around 76% are 60.92 – 86.55.
 """

@@ -24,7 +24,7 @@ from pipelines.quarters import Quarter
 from pipelines.readers.xml_source import xml_tables
 from pipelines.warehouse import connect, load_ingest
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FAKE = FIXTURES / "ssda903_fake"
 SIDE = FIXTURES / "ssda903_side_tables"
 LIIA = FIXTURES / "liia_ssda903"

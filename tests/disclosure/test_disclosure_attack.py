@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pipelines import disclosure
 from pipelines.disclosure import FIGURE_COLUMNS, apply_disclosure_control
 from pipelines.disclosure_attack import LINKS, attacker_disclosures, pinned
-from tests.test_disclosure import frame_of, rate
+from tests.disclosure.test_disclosure import frame_of, rate
 
 PLACEMENTS = ["placement:IN", "placement:OUT", "placement:UNKNOWN"]
 
@@ -235,7 +235,7 @@ def test_every_hidden_cell_is_needed_on_the_issue_tables():
 
 # --- the demo: Birmingham's report quarter ------------------------------------------------
 
-DEMO_BIRMINGHAM = Path(__file__).parent / "fixtures" / "demo_birmingham_2026-27-Q2_kpis.csv"
+DEMO_BIRMINGHAM = Path(__file__).resolve().parents[1] / "fixtures" / "demo_birmingham_2026-27-Q2_kpis.csv"
 
 
 def demo_birmingham() -> pd.DataFrame:

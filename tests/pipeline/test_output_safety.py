@@ -27,7 +27,7 @@ from pipelines.config import load_settings
 from pipelines.pipeline import run_refresh
 from pipelines.synth import generate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT_NAME = '<script>alert("lac")</script> & Sons'
 FORMULA_NAME = '=HYPERLINK("http://example.invalid/x","open")'
 HOSTILE_FILE = "=SUM(1,2)<img src=x onerror=alert(1)>.csv"

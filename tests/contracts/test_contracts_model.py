@@ -21,7 +21,7 @@ from pipelines.contracts.file_rules import file_rules
 from pipelines.paths import CONTRACTS_DIR
 from pipelines.readers import REFUSAL_CODES, SSDA903_COLUMN_MAP, TABLE_COLUMNS
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_one_contract_per_table_with_a_version() -> None:
