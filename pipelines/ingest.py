@@ -573,30 +573,24 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
             "status": status, "message": message,
         })
     # Files that are not tables of the contract: listed (never silently ignored), not stored.
-    for listed in side:
+    def listed(file: str, table: str, status: str, message: str) -> None:
         summary_rows.append({
-            "area_code": area_code, "as_at": as_at, "file": listed.name, "table": listed.table,
-            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0,
-            "status": "not stored" if listed.table == "uasc" else "not used", "message": _side_message(listed),
+            "area_code": area_code, "as_at": as_at, "file": file, "table": table,
+            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": status, "message": message,
         })
+
+    for table in side:
+        listed(table.name, table.table, "not stored" if table.table == "uasc" else "not used", _side_message(table))
     for item in not_read:
         message = (f"{item.name}: not a table of the input contract (its first row names none of their "
                    "columns), not read")
         if item.reader_code == "UNSUPPORTED_FILE_TYPE" and item.reader_message:
             message = f"{item.reader_message} Not read."
         notes.append(message)
-        summary_rows.append({
-            "area_code": area_code, "as_at": as_at, "file": item.name, "table": "",
-            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": "not read",
-            "message": message,
-        })
+        listed(item.name, "", "not read", message)
     for path in ignored:
-        message = _ignored_note(path)
-        notes.append(message)
-        summary_rows.append({
-            "area_code": area_code, "as_at": as_at, "file": display_name(path.name), "table": "",
-            "rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0, "status": "not read", "message": message,
-        })
+        notes.append(_ignored_note(path))
+        listed(display_name(path.name), "", "not read", notes[-1])
     summary = _summary_frame(summary_rows, as_at)
     summary_of_files = summary.iloc[: len(inventory)]
 

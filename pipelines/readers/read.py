@@ -208,6 +208,16 @@ class _Labels:
         return text if text else f"(unnamed column {column_letter(position)})"
 
 
+def _cells(grid: Grid) -> pd.DataFrame:
+    """The grid's data rows as text, columns by header position, indexed by row number."""
+    header = grid.header
+    cells = pd.DataFrame(grid.rows, columns=range(len(header)), dtype=str)
+    if not len(grid.rows):
+        cells = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(len(header))})
+    cells.index = pd.Index(grid.row_numbers, dtype="int64")
+    return cells
+
+
 def _interpret(path: Path, grid: Grid, part: str | None = None) -> ReadFile:
     name = display_name(path.name)
     header = grid.header
@@ -217,10 +227,7 @@ def _interpret(path: Path, grid: Grid, part: str | None = None) -> ReadFile:
     recognition = recognise_table(header, part or path.stem)
     known = recognition.table or recognition.nearest
     labels = _Labels(header, trusted=bool(known or recognition.candidates))
-    cells = pd.DataFrame(grid.rows, columns=range(len(header)), dtype=str)
-    if not len(grid.rows):
-        cells = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(len(header))})
-    cells.index = pd.Index(grid.row_numbers, dtype="int64")
+    cells = _cells(grid)
 
     def refused(code: str, message: str, table: str | None = known) -> ReadFile:
         return _refused(
@@ -261,10 +268,7 @@ def _side_table(path: Path, grid: Grid, table: str, part: str | None) -> ReadFil
     if keep is not None:
         header = grid.header
         mapping = {i: keep[normalise_header(h)] for i, h in enumerate(header) if normalise_header(h) in keep}
-        cells = pd.DataFrame(grid.rows, columns=range(len(header)), dtype=str)
-        if not len(grid.rows):
-            cells = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(len(header))})
-        cells.index = pd.Index(grid.row_numbers, dtype="int64")
+        cells = _cells(grid)
         recognition = Recognition(table=None, mapping=mapping)
         findings = _scan(header, cells, recognition)
         if findings:

@@ -79,13 +79,16 @@ def test_the_validation_report_says_not_used_not_accepted(tmp_path: Path) -> Non
 
 
 def _table_rows(html: str) -> list[list[str]]:
-    import re
+    """The cells of each row of the page's tables with seven columns (the Files table)."""
+    from tests.html_page import parse
 
-    body = html.split('id="files"', 1)[-1] if 'id="files"' in html else html
-    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
-    cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)]
-             for r in rows]
-    return [c for c in cells if len(c) >= 7]
+    rows: list[list[str]] = []
+    for element in parse(html).elements:
+        if element["tag"] == "tr":
+            rows.append([])
+        elif element["tag"] in ("td", "th") and rows:
+            rows[-1].append(element["text"].strip())
+    return [cells for cells in rows if len(cells) >= 7]
 
 
 def test_side_tables_are_never_children_whatever_their_names(tmp_path: Path) -> None:
