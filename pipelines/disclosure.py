@@ -240,9 +240,13 @@ def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIEN
     # To a fixed point: a complementary cell chosen for one family (a total, say) can leave
     # another family of the same KPI with one cell to protect, which only the next pass sees.
     hidden = _linked_secondary(out, primary)
+    changed = hidden != primary
     for _ in range(MAX_PASSES):
-        again = _linked_secondary(out, hidden)
-        if np.array_equal(again, hidden):
+        # Nothing links one area × quarter × cohort to another, so a pass can only change
+        # where the last one did: the others are at their fixed point already.
+        again = _pass_where_changed(out, hidden, changed)
+        changed = again != hidden
+        if not changed.any():
             break
         hidden = again
     suppressed = pd.Series(hidden, index=out.index)
@@ -251,6 +255,33 @@ def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIEN
         if column in out.columns:
             out[column] = out[column].mask(suppressed)
     return out[meaningful_rows(out)]
+
+
+def _pass_where_changed(frame: pd.DataFrame, hidden: npt.NDArray[np.bool_],
+                        changed: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """One more pass of complementary suppression where the last pass could be short of its
+    fixed point; elsewhere it would only confirm what the last pass chose.
+
+    The search splits an area × quarter × cohort (KPIs sharing counts, ``LINKS``) into pieces
+    by which breakdown families (and totals) hold hidden cells, and the cells it chose for a
+    piece are safe for that piece. A pass can therefore only add to a cohort whose pieces
+    change: where it hid a cell of a family, or a total, that had none hidden before.
+    """
+    from pipelines.disclosure_search import cohort_of
+
+    cohorts = frame["kpi_id"].map({k: cohort_of(k) for k in frame["kpi_id"].unique()})
+    unit = frame["area_code"].astype(str) + "\x1f" + frame["quarter"].astype(str) + "\x1f" + cohorts
+    family = frame["breakdown"].astype(str).str.split(":", n=1).str[0].where(
+        frame["breakdown"].astype(str).str.contains(":"), "")
+    part = unit + "\x1f" + family
+    before = hidden & ~changed
+    opened = set(part[changed]) - set(part[before])
+    units = set(unit[part.isin(opened).to_numpy()])
+    rows = unit.isin(units).to_numpy()
+    again = hidden.copy()
+    if rows.any():
+        again[rows] = _linked_secondary(frame[rows], hidden[rows])
+    return again
 
 
 MAX_PASSES = 10  # passes of complementary suppression; one more is rarely needed
