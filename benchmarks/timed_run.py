@@ -47,7 +47,7 @@ HOOKS: tuple[tuple[str, str, str], ...] = (
     ("pipelines.ingest", "_raw_frame", "ingest: raw and clean frames"),
     ("pipelines.ingest", "_clean_frame", "ingest: raw and clean frames"),
     ("pipelines.ingest", "_completeness", "ingest: completeness"),
-    ("pipelines.warehouse", "load_ingest", "ingest: warehouse load"),
+    ("pipelines.warehouse", "load_ingests", "ingest: warehouse load"),
     ("pipelines.pipeline", "validate_contracts", "ingest: Great Expectations"),
     ("pipelines.contracts.gx_suites", "validate_table", "ingest: Great Expectations"),
     ("pipelines.pipeline", "write_validation_files", "validation reports"),

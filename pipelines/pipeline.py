@@ -57,17 +57,25 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
     """
     from pipelines.contracts.gx_suites import merge_contract_results
     from pipelines.ingest import discover_extracts
-    from pipelines.warehouse import load_ingest
+    from pipelines.warehouse import load_ingests
 
     folders = discover_extracts(Path(extracts_dir))
-    results, pending, checked = [], [], []
+    results, pending, checked, unloaded = [], [], [], []
+
+    def load() -> None:
+        load_ingests(con, unloaded)  # one writer: the warehouse is loaded here, in order
+        # Stored now: nothing later reads a folder's raw and clean frames but the warehouse,
+        # so they are not held for every folder until the end of the run.
+        for item in unloaded:
+            item.raw, item.clean = {}, {}
+        unloaded.clear()
+
     with _folder_reader(len(folders)) as read:
         for index, (folder, result) in enumerate(zip(folders, read(folders), strict=True), start=1):
             progress(f"[{index}/{len(folders)}] read {folder.area_code} as at {folder.as_at}")
-            load_ingest(con, result)  # one writer: the warehouse is loaded here, in order
-            # Stored now: nothing later reads a folder's raw and clean frames but the warehouse,
-            # so they are not held for every folder until the end of the run.
-            result.raw, result.clean = {}, {}
+            unloaded.append(result)
+            if sum(_rows(item.raw) for item in unloaded) >= LOAD_BATCH_ROWS:
+                load()
             for message in result.messages:
                 progress(f"    refused: {message}")
             for note in result.notes:
@@ -80,10 +88,20 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
                 progress("checking the tables read so far against their data contracts (Great Expectations)")
                 checked += validate_contracts(pending)
                 pending = []
+    load()
     if pending:
         progress("checking every table against its data contract (Great Expectations)")
         checked += validate_contracts(pending)
     return results, merge_contract_results(checked)
+
+
+def _rows(frames: dict) -> int:
+    return sum(len(frame) for frame in frames.values())
+
+
+# Raw rows (all tables together) of the folders loaded into the warehouse in one transaction:
+# a load per folder spent most of its time in DuckDB's cost per statement and commit.
+LOAD_BATCH_ROWS = 250_000
 
 
 # Rows of typed tables (all tables together) held for one round of Great Expectations: a
@@ -114,17 +132,13 @@ def _read_folder(folder):
 @contextmanager
 def _folder_reader(count: int):
     """A function mapping folders to ingest results in order: in worker processes, or here."""
-    import os
+    from pipelines.processes import process_pool, worker_count
 
-    workers = min(int(os.environ.get("LAC_HEALTH_WORKERS", os.cpu_count() or 1)), count)
+    workers = worker_count(count)
     if workers < 2 or count < PARALLEL_MIN_FOLDERS:
         yield lambda folders: map(_read_folder, folders)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: the parent holds a DuckDB connection and its threads.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with process_pool(workers) as pool:
         yield lambda folders: pool.map(_read_folder, folders)
 
 

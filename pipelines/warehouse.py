@@ -176,56 +176,102 @@ def replace_extract_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, a
 
     ``delete=False`` skips the delete when the caller knows the extract has no rows there
     (never loaded before): on a growing table the delete is a scan per table and extract."""
-    if delete:
-        con.execute(f"DELETE FROM {qualified_table} WHERE area_code = ? AND as_at = ?", [area_code, as_at])
-    if frame is not None and len(frame):  # type: ignore[arg-type]
-        con.register("_incoming", _as_arrow(frame))
+    _replace_rows(con, qualified_table, [(area_code, as_at)] if delete else [],
+                  [] if frame is None else [frame])
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, reloaded: list[tuple[str, object]],
+                  frames: list[object]) -> None:
+    """Delete the ``reloaded`` extracts' rows from a table, then insert every frame, by column
+    name, in one statement (frames of a table may differ in their columns: raw tables keep
+    whatever text columns each file had)."""
+    if reloaded:
+        con.register("_reloaded", _keys_frame(reloaded))
         try:
-            con.execute(f"INSERT INTO {qualified_table} BY NAME SELECT * FROM _incoming")
+            con.execute(f"DELETE FROM {qualified_table} AS t USING _reloaded AS k "
+                        "WHERE t.area_code = k.area_code AND t.as_at = k.as_at")
         finally:
-            con.unregister("_incoming")
+            con.unregister("_reloaded")
+    import pyarrow as pa
+
+    tables = [_as_arrow(frame) for frame in frames if frame is not None and len(frame)]  # type: ignore[arg-type]
+    if not tables:
+        return
+    con.register("_incoming", pa.concat_tables(tables, promote_options="permissive"))
+    try:
+        con.execute(f"INSERT INTO {qualified_table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
 
 
-def _loaded_before(con: duckdb.DuckDBPyConnection, area_code: str, as_at: object) -> bool:
-    """Whether this extract was loaded before. Every load writes its audit.extracts row in the
+def _keys_frame(keys: list[tuple[str, object]]) -> object:
+    import pyarrow as pa
+
+    return pa.table({"area_code": pa.array([k[0] for k in keys], pa.string()),
+                     "as_at": pa.array([k[1] for k in keys], pa.date32())})
+
+
+def _loaded_before(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The extracts of ``keys`` loaded before. Every load writes its audit.extracts row in the
     same transaction as its rows (and a purge keeps that row), so without one there is nothing
     of this extract in any table to delete."""
-    return con.execute("SELECT count(*) FROM audit.extracts WHERE area_code = ? AND as_at = ?",
-                       [area_code, as_at]).fetchone()[0] > 0
+    con.register("_keys", _keys_frame(keys))
+    try:
+        found = {(a, d) for a, d in con.execute(
+            "SELECT DISTINCT e.area_code, e.as_at FROM audit.extracts AS e "
+            "JOIN _keys AS k ON e.area_code = k.area_code AND e.as_at = k.as_at").fetchall()}
+    finally:
+        con.unregister("_keys")
+    return [key for key in keys if key in found]
 
 
 def load_ingest(con: duckdb.DuckDBPyConnection, result: object) -> None:
-    """Store one as-at extract's ingest result: raw rows, accepted rows and the audit trail.
+    """Store one as-at extract's ingest result (``load_ingests`` of one)."""
+    load_ingests(con, [result])
 
-    Reloading the same extract replaces its rows, so reruns are idempotent. A refused
-    extract keeps its audit rows but no accepted rows, so it never feeds a KPI. Frames go to
-    DuckDB as Arrow tables, one INSERT per table; the catalogue is read once per load.
+
+def load_ingests(con: duckdb.DuckDBPyConnection, results: list) -> None:
+    """Store as-at extracts' ingest results: raw rows, accepted rows and the audit trail.
+
+    Reloading an extract replaces its rows, so reruns are idempotent. A refused extract
+    keeps its audit rows but no accepted rows, so it never feeds a KPI. The extracts are
+    loaded in one transaction, one statement per table for all of them (DuckDB's cost per
+    statement and commit, not the rows, dominated a load per extract), so none is half-loaded.
     """
-    area_code, as_at = result.area_code, result.as_at  # type: ignore[attr-defined]
+    if not results:
+        return
+    keys = [(result.area_code, result.as_at) for result in results]
+    if len(set(keys)) < len(keys):  # the same extract twice: the later one wins, as loaded in turn
+        latest = {key: result for key, result in zip(keys, results, strict=True)}
+        results, keys = list(latest.values()), list(latest)
     con.execute("BEGIN TRANSACTION")
     try:
-        delete = _loaded_before(con, area_code, as_at)
+        reloaded = _loaded_before(con, keys)
         columns = _table_columns(con)
-        for table, frame in result.raw.items():  # type: ignore[attr-defined]
-            _ensure_raw_table(con, table, [c for c in frame.columns if c not in EXTRACT_KEY_COLUMNS],
-                              columns.get(("raw", table)))
-            replace_extract_rows(con, f'raw."{table}"', area_code, as_at, frame, delete=delete)
-        clean_tables = sorted(table for schema, table in columns if schema == "clean")
-        for table in clean_tables:
-            frame = None if result.refused else result.clean.get(table)  # type: ignore[attr-defined]
-            replace_extract_rows(con, f"clean.{table}", area_code, as_at, frame, delete=delete)
-        replace_extract_rows(con, "audit.validation_summary", area_code, as_at, result.summary,  # type: ignore[attr-defined]
-                             delete=delete)
-        replace_extract_rows(con, "audit.quarantine", area_code, as_at, result.quarantine,  # type: ignore[attr-defined]
-                             delete=delete)
-        replace_extract_rows(con, "audit.extract_tables", area_code, as_at, getattr(result, "tables", None),
-                             delete=delete)
-        if delete:
-            con.execute("DELETE FROM audit.extracts WHERE area_code = ? AND as_at = ?", [area_code, as_at])
-        con.execute(
-            "INSERT INTO audit.extracts VALUES (?, ?, ?, ?)",
-            [area_code, as_at, "refused" if result.refused else "accepted", "; ".join(result.messages)],  # type: ignore[attr-defined]
-        )
+        raw_frames: dict[str, list[object]] = {}
+        for result in results:
+            for table, frame in result.raw.items():
+                raw_frames.setdefault(table, []).append(frame)
+        for table, frames in sorted(raw_frames.items()):
+            wanted = dict.fromkeys(c for frame in frames for c in frame.columns if c not in EXTRACT_KEY_COLUMNS)
+            _ensure_raw_table(con, table, list(wanted), columns.get(("raw", table)))
+        raw_tables = sorted(set(raw_frames) | {t for schema, t in columns if schema == "raw"})
+        for table in raw_tables:
+            _replace_rows(con, f'raw."{table}"', reloaded, raw_frames.get(table, []))
+        for table in sorted(table for schema, table in columns if schema == "clean"):
+            _replace_rows(con, f"clean.{table}", reloaded,
+                          [r.clean.get(table) for r in results if not r.refused])
+        _replace_rows(con, "audit.validation_summary", reloaded, [r.summary for r in results])
+        _replace_rows(con, "audit.quarantine", reloaded, [r.quarantine for r in results])
+        _replace_rows(con, "audit.extract_tables", reloaded, [getattr(r, "tables", None) for r in results])
+        import pyarrow as pa
+
+        _replace_rows(con, "audit.extracts", reloaded, [pa.table({
+            "area_code": pa.array([r.area_code for r in results], pa.string()),
+            "as_at": pa.array([r.as_at for r in results], pa.date32()),
+            "status": pa.array(["refused" if r.refused else "accepted" for r in results], pa.string()),
+            "message": pa.array(["; ".join(r.messages) for r in results], pa.string()),
+        })])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -29,7 +29,7 @@ from pipelines.contracts.typed_sql import type_table_sql
 from pipelines.ingest import discover_extracts, ingest_folder
 from pipelines.readers import parse_dates, read_extract_file
 from pipelines.synth import generate
-from pipelines.warehouse import connect, load_ingest
+from pipelines.warehouse import connect, load_ingest, load_ingests
 from tests.bad_extracts.cases import CASES
 
 FRAMES = ("raw", "clean")
@@ -159,10 +159,14 @@ def _warehouse(results: list, load, path: Path) -> dict[str, pd.DataFrame]:
         for result in results:
             load(con, result)
         load(con, results[0])  # a reload replaces the extract's rows
-        tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                             "WHERE table_schema IN ('raw', 'clean', 'audit') ORDER BY ALL").fetchall()
-        return {f"{schema}.{table}": con.execute(f'SELECT * FROM {schema}."{table}" ORDER BY ALL').df()
-                for schema, table in tables}
+        return _tables(con)
+
+
+def _tables(con) -> dict[str, pd.DataFrame]:
+    tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                         "WHERE table_schema IN ('raw', 'clean', 'audit') ORDER BY ALL").fetchall()
+    return {f"{schema}.{table}": con.execute(f'SELECT * FROM {schema}."{table}" ORDER BY ALL').df()
+            for schema, table in tables}
 
 
 @pytest.mark.parametrize("source", ["demo", "corpus"])
@@ -174,6 +178,15 @@ def test_the_warehouse_holds_the_same_rows(source: str, demo_folders, tmp_path: 
     assert new.keys() == old.keys()
     for name in old:
         pd.testing.assert_frame_equal(new[name], old[name], check_exact=True, obj=name)
+    # Many extracts in one transaction (a run's batches), then a batch that reloads two.
+    with connect(tmp_path / "batched.duckdb") as con:
+        load_ingests(con, results[: len(results) // 2])
+        load_ingests(con, results[len(results) // 2:])
+        load_ingests(con, [results[-1], results[0]])  # the later of one extract twice wins
+        batched = _tables(con)
+    assert batched.keys() == old.keys()
+    for name in old:
+        pd.testing.assert_frame_equal(batched[name], old[name], check_exact=True, obj=name)
 
 
 # --- Great Expectations ----------------------------------------------------------------------

@@ -280,9 +280,11 @@ def _fail_on_call(number: int, real):
 def _interrupt_ingest(monkeypatch) -> None:
     import pipelines.warehouse
 
-    # Inside the second extract's load transaction, after some of its tables were replaced.
-    real = pipelines.warehouse.replace_extract_rows
-    monkeypatch.setattr("pipelines.warehouse.replace_extract_rows", _fail_on_call(20, real))
+    # Inside the second extract's load transaction (one extract per transaction), after some
+    # of its tables were replaced.
+    monkeypatch.setattr("pipelines.pipeline.LOAD_BATCH_ROWS", 1)
+    real = pipelines.warehouse._replace_rows
+    monkeypatch.setattr("pipelines.warehouse._replace_rows", _fail_on_call(20, real))
 
 
 def _interrupt_kpis(monkeypatch) -> None:
