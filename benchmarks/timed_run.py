@@ -40,9 +40,9 @@ TOP_LEVEL_STAGES = ("ingest", "validation reports", "stage + KPIs", "publish", "
 # (module, attribute, stage). A sub-stage's name starts with its parent's and a colon.
 HOOKS: tuple[tuple[str, str, str], ...] = (
     ("pipelines.pipeline", "ingest_extracts", "ingest"),
-    ("pipelines.ingest", "ingest_folder", "ingest: read + validate a folder (this process)"),
+    ("pipelines.ingest", "ingest_folders", "ingest: read + validate folders (this process)"),
     ("pipelines.readers", "read_extract_file", "ingest: read files"),
-    ("pipelines.ingest", "type_table", "ingest: type columns"),
+    ("pipelines.ingest", "type_tables", "ingest: type columns"),
     ("pipelines.ingest", "apply_rules", "ingest: row rules"),
     ("pipelines.ingest", "_raw_frame", "ingest: raw and clean frames"),
     ("pipelines.ingest", "_clean_frame", "ingest: raw and clean frames"),

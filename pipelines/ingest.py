@@ -47,7 +47,7 @@ from pipelines.contracts import (
     load_contract,
     load_extract_contract,
     rules_for,
-    type_table,
+    type_tables,
 )
 from pipelines.contracts.clean_schema import EXTRACT_COLUMNS, clean_schema, pandas_dtype
 from pipelines.contracts.file_rules import file_rule
@@ -315,11 +315,26 @@ def ingest_folder(folder: ExtractFolder | Path, *, run_gx: bool = True) -> Inges
         if as_at is None or not is_area_code(path.resolve().parent.name):
             raise ValueError(f"{path} is not an <area_code>/<YYYY-MM-DD> folder")
         folder = ExtractFolder(path.resolve().parent.name, as_at, path, _future_refusal(as_at))
-    if folder.refusal is not None:
-        return _refused_folder(folder)
-    files, ignored = data_files(folder.path)
-    return _ingest(folder.area_code, folder.as_at, files, whole_folder=True, run_gx=run_gx, notes=[],
-                   ignored=ignored, pooled=folder.pooled)
+    return ingest_folders([folder], run_gx=run_gx)[0]
+
+
+def ingest_folders(folders: list[ExtractFolder], *, run_gx: bool = True) -> list[IngestResult]:
+    """``[ingest_folder(f) for f in folders]``, with each table of all the folders typed in one
+    pass: typing costs mostly per call, and a folder's tables are a few thousand rows."""
+    work: list[IngestResult | tuple[ExtractFolder, _Gathered, list[str], list[Path]]] = []
+    for folder in folders:
+        if folder.refusal is not None:
+            work.append(_refused_folder(folder))
+            continue
+        files, ignored = data_files(folder.path)
+        notes: list[str] = []
+        work.append((folder, _gather(folder.area_code, files, whole_folder=True, notes=notes,
+                                     pooled=folder.pooled), notes, ignored))
+    _type_usable([item[1] for item in work if not isinstance(item, IngestResult)])
+    return [item if isinstance(item, IngestResult) else
+            _validate(item[0].area_code, item[0].as_at, item[1], whole_folder=True, run_gx=run_gx,
+                      notes=item[2], ignored=item[3])
+            for item in work]
 
 
 # Files that may or may not be tables: when their first row names no table's columns they
@@ -498,9 +513,40 @@ def _inventory(files: list[_File], whole_folder: bool, accepted: dict[int, int] 
     return frame
 
 
+@dataclass
+class _Gathered:
+    """One folder's files read, before typing: what ``_validate`` checks."""
+
+    files: list[_File]
+    side: list[_SideTable]
+    not_read: list[_File]
+    usable: list[int]  # files refused by nothing known before their rows are checked
+
+
 def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: bool, run_gx: bool,
             notes: list[str], ignored: list[Path] = (),  # type: ignore[assignment]
             pooled: bool = False) -> IngestResult:
+    gathered = _gather(area_code, paths, whole_folder=whole_folder, notes=notes, pooled=pooled)
+    _type_usable([gathered])
+    return _validate(area_code, as_at, gathered, whole_folder=whole_folder, run_gx=run_gx, notes=notes,
+                     ignored=ignored)
+
+
+def _type_usable(folders: list[_Gathered]) -> None:
+    """Type every usable file, each table of all ``folders`` in one pass (``type_tables``)."""
+    by_table: dict[str, list[_File]] = {}
+    for gathered in folders:
+        for number in gathered.usable:
+            item = gathered.files[number]
+            assert item.table is not None and item.frame is not None  # the readers' contract
+            by_table.setdefault(item.table, []).append(item)
+    for table, items in by_table.items():
+        for item, typed in zip(items, type_tables(load_contract(table), [i.frame for i in items]), strict=True):
+            item.typed = typed
+
+
+def _gather(area_code: str, paths: list[Path], *, whole_folder: bool, notes: list[str],
+            pooled: bool) -> _Gathered:
     files: list[_File] = []
     side: list[_SideTable] = []
     not_read: list[_File] = []
@@ -520,11 +566,17 @@ def _ingest(area_code: str, as_at: date, paths: list[Path], *, whole_folder: boo
     # Phase 1: refusals known before any row is checked (readers, two files for one table).
     first = file_refusals(_inventory(files, whole_folder, None))
     usable = [number for number in range(len(files)) if pd.isna(first.iloc[number])]
+    return _Gathered(files, side, not_read, usable)
+
+
+def _validate(area_code: str, as_at: date, gathered: _Gathered, *, whole_folder: bool, run_gx: bool,
+              notes: list[str], ignored: list[Path] = ()) -> IngestResult:  # type: ignore[assignment]
+    """Rules, refusals, summary and frames of one folder whose usable files are typed."""
+    files, side, not_read, usable = gathered.files, gathered.side, gathered.not_read, gathered.usable
     typed: dict[str, TypedTable] = {}
     for number in usable:
         item = files[number]
-        assert item.table is not None and item.frame is not None  # the readers' contract
-        item.typed = type_table(load_contract(item.table), item.frame)
+        assert item.table is not None and item.typed is not None
         typed[item.table] = item.typed
 
     # Rows: children first, since every other table is checked against the accepted children.

@@ -61,6 +61,8 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
 
     folders = discover_extracts(Path(extracts_dir))
     results, pending, checked, unloaded = [], [], [], []
+    if len(folders) >= PARALLEL_MIN_FOLDERS:
+        _import_gx_meanwhile()
 
     def load() -> None:
         load_ingests(con, unloaded)  # one writer: the warehouse is loaded here, in order
@@ -95,6 +97,16 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, progress
     return results, merge_contract_results(checked)
 
 
+def _import_gx_meanwhile() -> None:
+    """Import Great Expectations (seconds of CPU) in a thread while the workers read: this
+    process only waits for them then, and GX is needed once they are done."""
+    import threading
+
+    from pipelines.contracts.gx_suites import import_gx
+
+    threading.Thread(target=import_gx, name="import great_expectations", daemon=True).start()
+
+
 def _rows(frames: dict) -> int:
     return sum(len(frame) for frame in frames.values())
 
@@ -121,25 +133,53 @@ def contract_summary(contract_results: list) -> str:
 # Folders are read in worker processes when there are enough of them to pay for starting
 # the workers (about a second each); reading is CPU-bound pandas work, so threads would not help.
 PARALLEL_MIN_FOLDERS = 4
+# Folders go to a reader in groups of about this many bytes of files, typed together: typing
+# costs mostly per call, and a group's rows are still few enough to hold (an area's folder
+# ten times the national average is a group of its own).
+GROUP_BYTES = 4_000_000
 
 
-def _read_folder(folder):
-    from pipelines.ingest import ingest_folder
+def _read_folders(folders: list) -> list:
+    from pipelines.ingest import ingest_folders
 
-    return ingest_folder(folder, run_gx=False)
+    return ingest_folders(folders, run_gx=False)
+
+
+def folder_groups(folders: list, workers: int = 1, group_bytes: int = GROUP_BYTES) -> list[list]:
+    """Consecutive folders in groups of at least ``group_bytes`` of files (the last may be
+    less), and smaller when that gives each worker fewer than two groups."""
+    sizes = [_folder_bytes(Path(folder.path)) for folder in folders]
+    target = min(group_bytes, sum(sizes) / (2 * workers)) if workers > 1 else group_bytes
+    groups, group, size = [], [], 0
+    for folder, folder_size in zip(folders, sizes, strict=True):
+        group.append(folder)
+        size += folder_size
+        if size >= target:
+            groups.append(group)
+            group, size = [], 0
+    return groups + ([group] if group else [])
+
+
+def _folder_bytes(path: Path) -> int:
+    try:
+        return sum(child.stat().st_size for child in path.iterdir() if child.is_file())
+    except OSError:  # unreadable: ingest says why; it weighs nothing here
+        return 0
 
 
 @contextmanager
 def _folder_reader(count: int):
     """A function mapping folders to ingest results in order: in worker processes, or here."""
+    from itertools import chain
+
     from pipelines.processes import process_pool, worker_count
 
     workers = worker_count(count)
     if workers < 2 or count < PARALLEL_MIN_FOLDERS:
-        yield lambda folders: map(_read_folder, folders)
+        yield lambda folders: chain.from_iterable(map(_read_folders, folder_groups(folders)))
         return
     with process_pool(workers) as pool:
-        yield lambda folders: pool.map(_read_folder, folders)
+        yield lambda folders: chain.from_iterable(pool.map(_read_folders, folder_groups(folders, workers)))
 
 
 def validate_contracts(results: list) -> list:

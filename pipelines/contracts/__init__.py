@@ -32,7 +32,7 @@ from pipelines.contracts.rules import (
     apply_rules,
     rules_for,
 )
-from pipelines.contracts.typed import TypedTable, type_table
+from pipelines.contracts.typed import TypedTable, type_table, type_tables
 
 __all__ = [
     "CATALOGUE_COLUMNS",
@@ -60,5 +60,6 @@ __all__ = [
     "rule_catalogue",
     "rules_for",
     "type_table",
+    "type_tables",
     "write_rule_catalogue",
 ]

@@ -187,7 +187,8 @@ def _year_dates(typed: TypedTable, by_year_of: str, as_at: AsAt | None) -> pd.Se
     return typed.values[by_year_of]
 
 
-def _quiet_gx() -> Any:
+def import_gx() -> Any:
+    """The great_expectations module, imported quietly (no analytics, no log chatter)."""
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -199,7 +200,7 @@ def _quiet_gx() -> Any:
 def build_suite(contract: Contract, as_at: date | None = None) -> Any:
     """The contract as a GX ExpectationSuite (the same for every as-at date: each row's own
     as-at date is in the frame)."""
-    gx = _quiet_gx()
+    gx = import_gx()
     suite = gx.ExpectationSuite(name=f"{contract.table}-{contract.contract_version}")
     for number, planned in enumerate(_plan(contract, as_at)):
         expectation = getattr(gx.expectations, planned.expectation)(
@@ -280,7 +281,7 @@ RESULT_FORMAT = "BASIC"
 def validate_table(typed: TypedTable, as_at: AsAt, file_of_row: np.ndarray | None = None) -> ContractResult:
     """Validate one typed table against its contract's suite with an ephemeral context
     (``as_at``: the extract's as-at date, or each row's; ``file_of_row``: see ``gx_frame``)."""
-    gx = _quiet_gx()
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     contract = typed.contract

@@ -26,7 +26,7 @@ from pipelines.cli import DEMO_FAULTS
 from pipelines.contracts import TABLES, cross_rules, load_contract, type_table, typed
 from pipelines.contracts.gx_suites import merge_contract_results, validate_table, validate_tables
 from pipelines.contracts.typed_sql import type_table_sql
-from pipelines.ingest import discover_extracts, ingest_folder
+from pipelines.ingest import discover_extracts, ingest_folder, ingest_folders
 from pipelines.readers import parse_dates, read_extract_file
 from pipelines.synth import generate
 from pipelines.warehouse import connect, load_ingest, load_ingests
@@ -151,6 +151,16 @@ def test_the_bad_extract_corpus_ingests_to_the_same_frames(tmp_path: Path, refer
     assert len(folders) >= 40
     new, old = _ingest_both(folders, reference_paths)
     for one, other in zip(new, old, strict=True):
+        _assert_same_ingest(one, other)
+
+
+@pytest.mark.parametrize("source", ["demo", "corpus"])
+def test_folders_typed_together_ingest_as_each_folder_alone(source: str, demo_folders, tmp_path: Path) -> None:
+    folders = demo_folders if source == "demo" else _corpus_folders(tmp_path / "corpus")
+    together = ingest_folders(folders, run_gx=False)
+    alone = [ingest_folder(folder, run_gx=False) for folder in folders]
+    assert len(together) == len(alone)
+    for one, other in zip(together, alone, strict=True):
         _assert_same_ingest(one, other)
 
 
