@@ -210,35 +210,15 @@ def _linked_secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> np
     the attacker (``disclosure_search``: the cheapest safe choice, never the out-of-area cell
     while another will do)."""
     from pipelines.disclosure_search import complementary_suppression
-    from pipelines.processes import process_pool, worker_count
+    from pipelines.processes import by_area
 
-    parts = _area_parts(frame, worker_count(frame["area_code"].nunique()))
-    if len(frame) < PARALLEL_MIN_ROWS or len(parts) < 2:
+    shared = by_area(complementary_suppression, frame, primary)
+    if shared is None:
         return complementary_suppression(frame, primary)
     hidden = primary.copy()
-    with process_pool(len(parts)) as pool:
-        chosen = pool.map(complementary_suppression, [frame.iloc[rows] for rows in parts],
-                          [primary[rows] for rows in parts])
-        for rows, part in zip(parts, chosen, strict=True):
-            hidden[rows] = part
+    for rows, part in shared:
+        hidden[rows] = part
     return hidden
-
-
-# Rows from which complementary suppression is shared out between processes by area (nothing
-# links one area to another): a region or a national run; an area's own run stays in one.
-PARALLEL_MIN_ROWS = 50_000
-
-
-def _area_parts(frame: pd.DataFrame, count: int) -> list[npt.NDArray[np.int64]]:
-    """Row positions of ``frame`` in ``count`` parts of whole areas, of about equal rows."""
-    positions = frame.groupby(frame["area_code"].astype(str), sort=True).indices
-    parts: list[list[npt.NDArray[np.int64]]] = [[] for _ in range(count)]
-    sizes = [0] * count
-    for area in sorted(positions, key=lambda a: (-len(positions[a]), a)):
-        smallest = sizes.index(min(sizes))
-        parts[smallest].append(positions[area])
-        sizes[smallest] += len(positions[area])
-    return [np.sort(np.concatenate(part)) for part in parts if part]
 
 
 def apply_disclosure_control(frame: pd.DataFrame, audience: str = DEFAULT_AUDIENCE) -> pd.DataFrame:

@@ -507,8 +507,19 @@ def pinned_counts(problems: list[SmallLP], first_only: bool = False) -> list[np.
 
 def attacker_disclosures(frame: pd.DataFrame) -> list[Disclosure]:
     """Every suppressed count of a kpis.csv-shaped frame that the attacker pins down."""
-    if frame.empty:
+    if frame.empty or not hidden_flags(frame).any():
         return []
+    from pipelines.processes import by_area
+
+    shared = by_area(_disclosures_here, frame)  # nothing links one area to another
+    if shared is not None:
+        return sorted((d for _, part in shared for d in part),
+                      key=lambda f: (f.area_code, f.quarter, f.kpi_id, f.breakdown, f.part))
+    return _disclosures_here(frame)
+
+
+def _disclosures_here(frame: pd.DataFrame) -> list[Disclosure]:
+    """``attacker_disclosures`` in this process."""
     hidden = hidden_flags(frame)
     if not hidden.any():
         return []

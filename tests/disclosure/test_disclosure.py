@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import disclosure
 from pipelines.disclosure import (
     AUDIENCES,
     FIGURE_COLUMNS,
@@ -477,12 +476,14 @@ def test_dense_blocks_read_from_csr_arrays_equal_scipy_indexing(n_rows, n_cols, 
 
 def test_areas_are_shared_out_in_whole_areas_of_about_equal_rows():
     frame = pd.DataFrame({"area_code": ["A"] * 5 + ["B"] * 3 + ["C"] * 2 + ["D"] * 1})
-    parts = disclosure._area_parts(frame.sample(frac=1, random_state=3).reset_index(drop=True), 2)
+    from pipelines.processes import area_parts
+
+    parts = area_parts(frame.sample(frac=1, random_state=3).reset_index(drop=True), 2)
     assert sorted(len(p) for p in parts) == [5, 6]  # A alone; B, C and D together
     assert sorted(np.concatenate(parts).tolist()) == list(range(11))
 
 
-def test_complementary_suppression_in_worker_processes_equals_one_process(monkeypatch):
+def test_disclosure_control_and_its_audit_in_worker_processes_equal_one_process(monkeypatch):
     rows = []
     for number, area in enumerate(("E08000025", "E08000026", "E08000027")):
         for breakdown, numerator, denominator in (("all", 9, 20 + number), ("placement:IN", 6, 15),
@@ -490,8 +491,14 @@ def test_complementary_suppression_in_worker_processes_equals_one_process(monkey
             rows.append(rate(breakdown, numerator, denominator, area=area))
     frame = frame_of(*rows)
     one = apply_disclosure_control(frame, "board")
-    monkeypatch.setattr(disclosure, "PARALLEL_MIN_ROWS", 0)
+    from pipelines import processes
+    from pipelines.disclosure_attack import attacker_disclosures
+
+    leaky = frame.assign(suppressed=frame["breakdown"].eq("placement:OUT"))  # one cell per family
+    found = attacker_disclosures(leaky)
+    monkeypatch.setattr(processes, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setenv("LAC_HEALTH_WORKERS", "2")
     shared = apply_disclosure_control(frame, "board")
     pd.testing.assert_frame_equal(shared, one)
     assert one["suppressed"].sum() > 3  # complementary cells chosen in every area
+    assert attacker_disclosures(leaky) == found and len(found) == 6  # both counts of each OUT cell
