@@ -104,6 +104,8 @@ class Discovery:
 class IngestResult:
     area_code: str
     as_at: date
+    # raw and clean: pandas frames (in a run's reader processes, converted to Arrow tables for
+    # the warehouse: pipelines.pipeline._read_folders)
     raw: dict[str, pd.DataFrame]  # table -> every row read (text), + area_code, as_at, file, row_number
     clean: dict[str, pd.DataFrame]  # table -> accepted typed rows, columns exactly as clean.<table>
     quarantine: pd.DataFrame  # area_code, as_at, file, row_number, column, rule_code, message

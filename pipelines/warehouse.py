@@ -160,7 +160,7 @@ def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, frame_columns:
             con.execute(f'ALTER TABLE raw."{table}" ADD COLUMN "{column}" VARCHAR')
 
 
-def _as_arrow(frame: object) -> object:
+def as_arrow(frame: object) -> object:
     """A frame as an Arrow table: DuckDB scans Arrow without converting each pandas column."""
     import pandas as pd
     import pyarrow as pa
@@ -194,7 +194,7 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, reloaded
             con.unregister("_reloaded")
     import pyarrow as pa
 
-    tables = [_as_arrow(frame) for frame in frames if frame is not None and len(frame)]  # type: ignore[arg-type]
+    tables = [as_arrow(frame) for frame in frames if frame is not None and len(frame)]  # type: ignore[arg-type]
     if not tables:
         return
     con.register("_incoming", pa.concat_tables(tables, promote_options="permissive"))
@@ -202,6 +202,12 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, reloaded
         con.execute(f"INSERT INTO {qualified_table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def _column_names(frame: object) -> list[str]:
+    """A pandas frame's or an Arrow table's column names."""
+    names = getattr(frame, "column_names", None)  # Arrow
+    return list(frame.columns if names is None else names)  # type: ignore[attr-defined]
 
 
 def _keys_frame(keys: list[tuple[str, object]]) -> object:
@@ -253,7 +259,7 @@ def load_ingests(con: duckdb.DuckDBPyConnection, results: list) -> None:
             for table, frame in result.raw.items():
                 raw_frames.setdefault(table, []).append(frame)
         for table, frames in sorted(raw_frames.items()):
-            wanted = dict.fromkeys(c for frame in frames for c in frame.columns if c not in EXTRACT_KEY_COLUMNS)
+            wanted = dict.fromkeys(c for frame in frames for c in _column_names(frame) if c not in EXTRACT_KEY_COLUMNS)
             _ensure_raw_table(con, table, list(wanted), columns.get(("raw", table)))
         raw_tables = sorted(set(raw_frames) | {t for schema, t in columns if schema == "raw"})
         for table in raw_tables:
