@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,6 +31,20 @@ def process_pool(workers: int) -> Iterator[Executor]:
     # spawn, not fork: the parent holds a DuckDB connection and its threads.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         yield pool
+
+
+def ahead_of_use(pool: Executor, function: Callable[[Any], Any], items: Iterable[Any],
+                 ahead: int) -> Iterator[Any]:
+    """``function(item)`` for each item, in order, computed in ``pool`` at most ``ahead`` items
+    before the caller takes them: ``Executor.map`` submits every item at once and holds every
+    result the caller has not yet taken, which grows without bound when the caller is slower."""
+    waiting: deque[Future[Any]] = deque()
+    for item in items:
+        waiting.append(pool.submit(function, item))
+        if len(waiting) >= max(ahead, 1):
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
 
 
 def release_memory() -> None:

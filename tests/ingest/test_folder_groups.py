@@ -44,3 +44,26 @@ def test_every_folder_once_and_in_order(tmp_path_factory, sizes, workers, group_
     groups = folder_groups(folders, workers=workers, group_bytes=group_bytes)
     assert [f.path for g in groups for f in g] == [f.path for f in folders]
     assert all(groups)
+
+
+def test_results_come_in_order_and_never_more_than_ahead_are_waiting() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipelines.processes import ahead_of_use
+
+    submitted: list[int] = []
+
+    def work(item: int) -> int:
+        return item * 10
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(args[0])
+            return super().submit(fn, *args, **kwargs)
+
+    taken = []
+    with Counting(max_workers=2) as pool:
+        for result in ahead_of_use(pool, work, range(10), ahead=3):
+            taken.append(result)
+            assert len(submitted) - len(taken) <= 2  # at most 3 submitted before each is taken
+    assert taken == [item * 10 for item in range(10)]

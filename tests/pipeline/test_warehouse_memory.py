@@ -29,6 +29,6 @@ def test_the_environment_sets_another_limit(tmp_path: Path, monkeypatch) -> None
 
 def test_a_limit_duckdb_cannot_read_is_refused_with_what_to_give(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LAC_HEALTH_DUCKDB_MEMORY", "lots'; DROP TABLE x; --")
-    with pytest.raises(WarehouseError, match="LAC_HEALTH_DUCKDB_MEMORY=.* give one like 1GB"):
-        with connect(tmp_path / "w.duckdb"):
-            pass
+    with pytest.raises(WarehouseError, match=r"LAC_HEALTH_DUCKDB_MEMORY=.* give one like 1GB"), \
+            connect(tmp_path / "w.duckdb"):
+        pass
