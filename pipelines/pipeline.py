@@ -318,8 +318,8 @@ def board_partner_areas(published: pd.DataFrame, quarter: Quarter, home: str, se
     within it, and then the first MAX_BOARD_PARTNERS of those by code.
     """
     from pipelines.areas import all_areas
+    from pipelines.comparison import choose_partner_group
     from pipelines.partners import load_partner_groups
-    from reports.partners import choose_partner_group
 
     group = choose_partner_group(published, quarter, home, load_partner_groups(settings.partner_groups_file))
     with_data = set(published.loc[published["quarter"] == quarter.id, "area_code"])
@@ -338,10 +338,10 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
     from pipelines import __version__
     from pipelines.annual import annual_for_report
     from pipelines.calendar import holidays_version
+    from pipelines.comparison import default_published
+    from pipelines.report_data import ReportData
     from pipelines.revisions import revisions
     from pipelines.targets import load_targets
-    from reports.data import ReportData
-    from reports.partners import default_published
 
     local_areas = sorted(extracts["area_code"])
     home = settings.home_area or local_areas[0]
@@ -374,13 +374,10 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
 
 def write_reports(data, settings: Settings) -> list[Path]:
     """The board report and workbook for the home area; the partner comparison for its group."""
+    from pipelines.comparison import choose_partner_group, prepare_partner_report
     from pipelines.partners import load_partner_groups
     from reports.board import render_board_report
-    from reports.partners import (
-        choose_partner_group,
-        prepare_partner_report,
-        render_partners_report,
-    )
+    from reports.partners import render_partners_report
     from reports.partners_workbook import write_partners_workbook
     from reports.workbook import write_workbook
 

@@ -16,9 +16,12 @@ from typing import Any
 import pandas as pd
 
 from pipelines.calendar import nation_of
+from pipelines.figures import PublishedFigures, not_available_rows
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.report_data import ReportData
 from pipelines.spc import p_chart, variation_summary
 from pipelines.stats import compare_with_comparator
+from pipelines.verdict import set_apart
 from reports.charts import (
     SPC_KPIS,
     Chart,
@@ -31,8 +34,6 @@ from reports.charts import (
     spc_frame,
     trend_chart,
 )
-from reports.data import ReportData
-from reports.figures import PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -61,7 +62,6 @@ from reports.mdc import (
 from reports.palette import COMPARISON_BADGES, Badge
 from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
-from reports.verdict import set_apart
 
 TEMPLATE = "board.html.j2"
 DIFFERENT_STANDARD_MARK = "\u2020"  # a figure set apart: it follows another standard

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.figures import Figure, PublishedFigures
 from pipelines.kpi_catalogue import KpiDefinition, kpi, kpis_in_chart
 from pipelines.quarters import Quarter
+from pipelines.report_data import ReportData
 from pipelines.spc import SIGNALS, classify_points, p_chart, variation_summary
 from pipelines.stats import newcombe_difference, pooled_mean
-from reports.data import ReportData
-from reports.figures import Figure, PublishedFigures
+from pipelines.verdict import partner_verdict, set_apart
 from reports.formatting import (
     SUPPRESSED,
     format_interval,
@@ -52,7 +53,6 @@ from reports.palette import (
     VERMILLION,
 )
 from reports.suppression import DELAY_TOTAL, controlled_delay_reasons, controlled_monthly
-from reports.verdict import partner_verdict, set_apart
 
 CHART_WIDTH = 680
 FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
@@ -485,7 +485,7 @@ def partner_comparison(data: ReportData, figures: PublishedFigures, definition: 
     areas = [
         AreaComparison(
             code, data.area_name(code), fig,
-            # The one verdict every partner output gives (reports.verdict).
+            # The one verdict every partner output gives (pipelines.verdict).
             partner_verdict(fig.value if fig.shown else None, fig.ci_lower, fig.ci_upper,
                             fig.numerator if fig.counts_known else None,
                             fig.denominator if fig.counts_known else None,

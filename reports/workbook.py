@@ -45,10 +45,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
 from pipelines.dates import as_date
+from pipelines.figures import Figure, PublishedFigures, not_available_rows
 from pipelines.kpi_catalogue import BREAKDOWNS, EQUALITY_BREAKDOWNS, FAMILIES, KPIS, KpiDefinition
+from pipelines.report_data import ReportData
 from reports.charts import DELAY_REASON_LABELS
-from reports.data import ReportData
-from reports.figures import Figure, PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,

@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_fixtures import HOME, QUARTER, make_report_data
 
+from pipelines.figures import PublishedFigures
 from pipelines.kpi_catalogue import kpi
+from pipelines.report_data import KPI_COLUMNS, ReportData
 from reports.charts import (
     EQUITY_KPIS,
     delay_chart,
@@ -30,8 +32,6 @@ from reports.charts import (
     spc_chart,
     trend_chart,
 )
-from reports.data import KPI_COLUMNS, ReportData
-from reports.figures import PublishedFigures
 from reports.suppression import controlled_delay_reasons, controlled_monthly
 
 

@@ -19,8 +19,8 @@ from pipelines.outputs import KPI_COLUMNS as PUBLISHED_KPI_COLUMNS
 from pipelines.quarters import Quarter
 
 if TYPE_CHECKING:
+    from pipelines.figures import PublishedFigures
     from pipelines.targets import Target
-    from reports.figures import PublishedFigures
 
 # The columns of kpis.csv (pipelines.outputs.KPI_COLUMNS) a report needs: `symbol` and
 # `reason` (and `source`) may be absent (a frame built by hand then shows every figure as computed).
@@ -108,7 +108,7 @@ class ReportData:
         """The published figures indexed once: the board report and the workbook share them
         (building the index is the slowest step of both for a large run)."""
         if self._figures is None:
-            from reports.figures import PublishedFigures
+            from pipelines.figures import PublishedFigures
 
             self._figures = PublishedFigures(self.kpis)
         return self._figures
