@@ -29,6 +29,8 @@ from pipelines.disclosure import disclosure_findings
 from pipelines.figures import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
+    Figure,
+    PublishedFigures,
     not_available_rows,
     number_or_none,
     source_note,
@@ -317,10 +319,15 @@ def _figure(record: Mapping[str, Any], name: str, comparison: str) -> AreaFigure
     )
 
 
-def _rate_section(definition: KpiDefinition, figures: list[AreaFigure],
-                  apart: dict[str, str]) -> KpiComparison:
+def rate_comparison(definition: KpiDefinition, figures: list[AreaFigure],
+                    apart: dict[str, str] | None = None) -> KpiComparison:
     """A rate's partner average (Σx/Σn over the shown figures of the areas not set apart),
-    each area's verdict from pipelines.verdict, and ranks among the areas compared."""
+    each area's verdict from pipelines.verdict, and ranks among the areas compared.
+
+    ``apart`` (default ``set_apart`` of the shown figures): areas counted to another standard.
+    The partner report and the board report's partner section both compare with this."""
+    if apart is None:
+        apart = set_apart(definition.id, [f.code for f in figures if f.shown])
     pool = [f for f in figures if f.shown and f.code not in apart
             and f.numerator is not None and f.denominator]
     total = sum(f.denominator or 0 for f in pool)
@@ -341,6 +348,21 @@ def _rate_section(definition: KpiDefinition, figures: list[AreaFigure],
         verdicts=verdicts,
         set_apart=apart,
     )
+
+
+def area_figure(code: str, name: str, figure: Figure) -> AreaFigure:
+    """A published ``Figure`` (pipelines.figures) as the comparison's ``AreaFigure``."""
+    return AreaFigure(code=code, name=name, value=figure.value, ci_lower=figure.ci_lower,
+                      ci_upper=figure.ci_upper, numerator=figure.numerator,
+                      denominator=figure.denominator, symbol=figure.symbol,
+                      comparison="not compared", rank=None, ranked=0)
+
+
+def compare_areas(definition: KpiDefinition, figures: PublishedFigures, areas: Sequence[tuple[str, str]],
+                  quarter_id: str) -> KpiComparison:
+    """A rate KPI of ``quarter_id`` for (code, name) ``areas`` against their pooled average."""
+    return rate_comparison(definition, [area_figure(code, name, figures.get(code, quarter_id, definition.id))
+                                        for code, name in areas])
 
 
 def _missing_figure(code: str, name: str) -> AreaFigure:
@@ -551,7 +573,7 @@ def prepare_partner_report(
         first = kpi_rows.iloc[0]
         apart = set_apart(kpi_id, [f.code for f in figures if f.shown])
         if definition.unit == "%":
-            section = _rate_section(definition, figures, apart)
+            section = rate_comparison(definition, figures, apart)
             if section.pooled:
                 section.funnel = funnel_data(kpis, kpi_id, period.id,
                                              [a.code for a in with_data if a.code not in apart])
@@ -613,3 +635,23 @@ def flagged_authorities(report: PartnerReport) -> dict[str, list[dict[str, Any]]
             for r in rows.to_dict("records")
         ]
     return out
+
+
+def home_benchmarks(report: PartnerReport, home_area: str) -> pd.DataFrame | None:
+    """The home area's DfE benchmarks of ``report`` as the board report's ``benchmarks`` frame
+    (pipelines.report_data.BENCHMARK_COLUMNS): England, the region and the statistical
+    neighbours for each published-counterpart KPI, at the 31 March of DfE's year. None when
+    there are none (not a Q4 report, no DfE figures, a non-English home area), so the board
+    report leaves its Benchmarks section out, as before."""
+    records = []
+    for row in report.benchmarks:
+        if row.area_code != home_area:
+            continue
+        period = Quarter.containing(date(row.year, 3, 31)).id
+        for comparator, value in (("England", row.england), (row.region_name, row.region),
+                                  (f"Statistical neighbours ({row.neighbours_group})"
+                                   if row.neighbours_group else "Statistical neighbours", row.neighbours)):
+            if value is not None and comparator:
+                records.append({"comparator": comparator, "kpi_id": row.kpi_id, "period": period,
+                                "value": float(value)})
+    return pd.DataFrame(records, columns=["comparator", "kpi_id", "period", "value"]) if records else None

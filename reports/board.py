@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 
 from pipelines.calendar import nation_of
+from pipelines.comparison import compare_areas
 from pipelines.figures import PublishedFigures, not_available_rows
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
 from pipelines.report_data import ReportData
 from pipelines.spc import p_chart, variation_summary
 from pipelines.stats import compare_with_comparator
-from pipelines.verdict import set_apart
 from reports.charts import (
     SPC_KPIS,
     Chart,
@@ -29,7 +29,6 @@ from reports.charts import (
     delay_chart,
     equity_chart,
     partner_chart,
-    partner_comparison,
     spc_chart,
     spc_frame,
     trend_chart,
@@ -181,15 +180,15 @@ def _partner_section(data: ReportData, figures: PublishedFigures,
     if not data.partner_areas:
         return rows, charts
     for definition in rates:
-        result = partner_comparison(data, figures, definition)
-        by_code = {area.area_code: area for area in result.areas}
-        apart = set_apart(definition.id, [a.area_code for a in result.areas if a.figure.shown])
+        result = compare_areas(definition, figures, [(code, data.area_name(code)) for code in data.areas],
+                               data.quarter.id)
+        by_code = {area.code: area for area in result.figures}
         cells = []
         for code in data.areas:
             area = by_code[code]
             cells.append({
-                "value": format_value(area.figure.value, definition.unit, area.figure.symbol)
-                + (f" {DIFFERENT_STANDARD_MARK}" if code in apart else ""),
+                "value": format_value(area.value, definition.unit, area.symbol)
+                + (f" {DIFFERENT_STANDARD_MARK}" if code in result.set_apart else ""),
                 "badge": COMPARISON_BADGES[area.comparison],
             })
         rows.append({

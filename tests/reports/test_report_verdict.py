@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from report_fixtures import PARTNERS, make_report_data
 from test_partners_report import BHAM, COV, EDINBURGH, NAMES, QUARTER, synthetic_kpis
 
-from pipelines.comparison import prepare_partner_report
+from pipelines.comparison import compare_areas, prepare_partner_report
 from pipelines.figures import PublishedFigures
 from pipelines.kpi_catalogue import kpi
 from pipelines.partners import (
@@ -34,7 +34,6 @@ from pipelines.partners import (
 from pipelines.stats import Z95, Z998
 from pipelines.verdict import SET_APART, partner_verdict, rank, score_limits, set_apart
 from reports.board import build_context
-from reports.charts import partner_comparison
 from reports.partners_workbook import build_partners_workbook
 
 
@@ -156,8 +155,8 @@ def test_board_report_sets_a_scottish_iha02_apart() -> None:
                 validation_summary=data.validation_summary.replace(swap),
                 monthly=data.monthly.replace(swap), delay_reasons=data.delay_reasons.replace(swap))
     figures = PublishedFigures(data.kpis)
-    result = partner_comparison(data, figures, kpi("IHA02"))
-    edinburgh = next(a for a in result.areas if a.area_code == EDINBURGH)
+    result = compare_areas(kpi("IHA02"), figures, [(c, data.area_name(c)) for c in data.areas], data.quarter.id)
+    edinburgh = next(a for a in result.figures if a.code == EDINBURGH)
     assert edinburgh.comparison == "not compared"
     english = [f for code in data.areas if code != EDINBURGH
                and (f := figures.get(code, data.quarter.id, "IHA02")).counts_known]
