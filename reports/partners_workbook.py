@@ -52,7 +52,7 @@ from reports.formatting import (
 )
 from reports.palette import COMPARISON_BADGES, HOME_COLOUR
 from reports.partners import SCOTTISH_IHA02, pool_sentence
-from reports.workbook import (
+from reports.sheets import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FIRST_DATA_ROW,
@@ -65,7 +65,6 @@ from reports.workbook import (
     VALUE_FORMATS,
     WRAP,
     chart_title,
-    figure_values,
     finish_table,
     print_setup,
     wrap_long_text,
@@ -74,6 +73,7 @@ from reports.workbook import (
     write_sheet_links,
     write_title,
 )
+from reports.workbook import figure_values
 
 CONTEXT_FILL = PatternFill("solid", fgColor="EDE3EA", bgColor="EDE3EA")
 CONTEXT_FONT = Font(color="595959", bold=True)
