@@ -141,11 +141,27 @@ def figure_from_row(row: Any) -> Figure:
 
 
 class PublishedFigures:
-    """The kpis frame indexed by (area, quarter, KPI, breakdown)."""
+    """The kpis frame indexed by (area, quarter, KPI, breakdown).
+
+    An area's rows are indexed the first time one of its figures is asked for: a national
+    run publishes ~450,000 rows, of which the board report and the workbook read the home
+    area's and its partners' (indexing them all was most of the board report's time)."""
 
     def __init__(self, kpis: pd.DataFrame) -> None:
+        self._kpis = kpis
         self._rows: dict[tuple[str, str, str, str], Figure] = {}
-        for row in kpis.to_dict("records"):
+        codes = kpis["area_code"].astype(str).to_numpy() if len(kpis) else []
+        self._positions: dict[str, list[int]] = {}
+        for position, code in enumerate(codes):
+            self._positions.setdefault(code, []).append(position)
+        self._indexed: set[str] = set()
+
+    def _index(self, area: str) -> None:
+        self._indexed.add(area)
+        positions = self._positions.get(area)
+        if not positions:
+            return
+        for row in self._kpis.iloc[positions].to_dict("records"):
             key = (
                 str(row["area_code"]),
                 str(row["quarter"]),
@@ -155,9 +171,13 @@ class PublishedFigures:
             self._rows[key] = figure_from_row(row)
 
     def get(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> Figure:
+        if area not in self._indexed:
+            self._index(area)
         return self._rows.get((area, quarter, kpi_id, breakdown), MISSING)
 
     def has(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> bool:
+        if area not in self._indexed:
+            self._index(area)
         return (area, quarter, kpi_id, breakdown) in self._rows
 
 

@@ -15,6 +15,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -111,6 +112,7 @@ def write_title(ws: Worksheet, title: str, note: str) -> None:
     write_cell(ws, NOTE_ROW, 1, note)
 
 
+@lru_cache(maxsize=4096)  # the same KPI names and notes repeat down every long sheet
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes wrapped at word breaks in a column ``width`` wide (a
     bold header is about one character wider than its plain text)."""
@@ -136,22 +138,26 @@ def wrap_long_text(ws: Worksheet, columns: int, first_row: int, last_row: int) -
     off on screen or on paper (row heights are set: not every program fits them on opening).
 
     Wrapped text stays at the foot of its cell, where the row's other cells sit, so only the
-    long cells are restyled (restyling every cell of a long sheet took most of its time)."""
-    widths = [ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, columns + 1)]
-    for row in ws.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
-        lines = 1
-        for cell, width in zip(row, widths, strict=False):
-            value = cell.value
-            if not isinstance(value, str) or len(value) <= width - 1:
-                continue
-            alignment = cell.alignment
-            if len(value) <= width - 1 - alignment.indent:
-                continue
-            if not alignment.wrap_text:
-                cell.alignment = WRAP_AT_FOOT
-            lines = max(lines, wrapped_lines(value, width + 1))
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
+    long cells are restyled (restyling every cell of a long sheet took most of its time).
+    Only the cells written are looked at (``ws._cells``): walking every row and column with
+    ``iter_rows`` cost more than writing the cells of a national run's long sheets."""
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, columns + 1)}
+    lines_by_row: dict[int, int] = {}
+    for (row, column), cell in ws._cells.items():
+        value = cell._value
+        if (not isinstance(value, str) or row < first_row or row > last_row or column > columns
+                or len(value) <= widths[column] - 1):
+            continue
+        width = widths[column]
+        alignment = cell.alignment
+        if len(value) <= width - 1 - alignment.indent:
+            continue
+        if not alignment.wrap_text:
+            cell.alignment = WRAP_AT_FOOT
+        lines_by_row[row] = max(lines_by_row.get(row, 1), wrapped_lines(value, width + 1))
+    for row in sorted(lines_by_row):
+        if lines_by_row[row] > 1:
+            ws.row_dimensions[row].height = LINE_HEIGHT * lines_by_row[row]
 
 
 def finish_table(ws: Worksheet, columns: int, last_row: int, printed_columns: int | None = None) -> None:
