@@ -38,6 +38,7 @@ from reports.formatting import (
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
+    audience_wording,
     fixed,
     format_interval,
     format_number,
@@ -474,22 +475,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         sections.append(Section("revisions", "Revised figures"))
     sections += [Section("definitions", "Definitions"), Section("methods", "Methods and symbols")]
 
-    if data.suppress:
-        audience_label = "published figures (small numbers suppressed)"
-        audience_note = "Published version: numbers from 1 to 5 are suppressed (c)."
-        suppression_note = (
-            "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
-            "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
-            "breakdown is suppressed and its total is shown, the next smallest figure is "
-            "suppressed too, so that the hidden one cannot be worked out by subtraction. Months "
-            "of the control charts and counts of delay reasons follow the same rules."
-        )
-    else:
-        audience_label = "INTERNAL: unsuppressed figures, not for publication"
-        audience_note = ("Internal version: small numbers are NOT suppressed. Do not publish or "
-                         "share outside the analyst team.")
-        suppression_note = ("This internal version shows every figure, including numbers from "
-                            "1 to 5; the published (board) version suppresses them as c.")
+    audience_label, audience_note, suppression_note = audience_wording(
+        data.suppress, "Months of the control charts and counts of delay reasons follow the same rules.")
     metadata = [(key, str(value)) for key, value in data.run_metadata.items()]
     metadata.append(("Audience", data.audience))
     return {

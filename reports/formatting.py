@@ -131,3 +131,26 @@ def quarter_title(quarter: Quarter) -> str:
 
 def plural(count: float, one: str, many: str) -> str:
     return one if round(count) == 1 else many
+
+
+# How each audience's outputs say what they are (the board and partner pages alike).
+SUPPRESSION_RULE = (
+    "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
+    "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
+    "breakdown is suppressed and its total is shown, the next smallest figure is "
+    "suppressed too, so that the hidden one cannot be worked out by subtraction."
+)
+
+
+def audience_wording(suppress: bool, suppression_extra: str) -> tuple[str, str, str]:
+    """(label, note, suppression note) of a page for its audience; ``suppression_extra`` is
+    the page's own sentence after the suppression rule (what else follows the rule)."""
+    if suppress:
+        return ("published figures (small numbers suppressed)",
+                "Published version: numbers from 1 to 5 are suppressed (c).",
+                f"{SUPPRESSION_RULE} {suppression_extra}")
+    return ("INTERNAL: unsuppressed figures, not for publication",
+            "Internal version: small numbers are NOT suppressed. Do not publish or "
+            "share outside the analyst team.",
+            "This internal version shows every figure, including numbers from "
+            "1 to 5; the published (board) version suppresses them as c.")

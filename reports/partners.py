@@ -78,6 +78,7 @@ from reports.formatting import (
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
+    audience_wording,
     format_interval,
     format_number,
     format_value,
@@ -853,23 +854,9 @@ def build_partners_context(report: PartnerReport) -> dict[str, Any]:
         ("published", "Published benchmarks"),
         ("notes", "Notes and methods"),
     ]
-    if report.suppress:
-        audience_label = "published figures (small numbers suppressed)"
-        audience_note = "Published version: numbers from 1 to 5 are suppressed (c)."
-        suppression_note = (
-            "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
-            "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
-            "breakdown is suppressed and its total is shown, the next smallest figure is "
-            "suppressed too, so that the hidden one cannot be worked out by subtraction. A "
-            "suppressed figure is never part of the partner average: the average less the "
-            "shown figures would reveal it."
-        )
-    else:
-        audience_label = "INTERNAL: unsuppressed figures, not for publication"
-        audience_note = ("Internal version: small numbers are NOT suppressed. Do not publish or "
-                         "share outside the analyst team.")
-        suppression_note = ("This internal version shows every figure, including numbers from "
-                            "1 to 5; the published (board) version suppresses them as c.")
+    audience_label, audience_note, suppression_note = audience_wording(
+        report.suppress, "A suppressed figure is never part of the partner average: the average less the "
+        "shown figures would reveal it.")
     group = report.group
     partner_flags = []
     if report.dfe_funnel is not None:
