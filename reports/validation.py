@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,7 @@ def _breakable(text: Any) -> Markup:
     return Markup(escaped.replace("_", "_<wbr>"))
 
 
+@lru_cache(maxsize=1)  # one Environment: a national run writes ~156 reports from one template
 def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("reports", "templates"),
