@@ -62,7 +62,7 @@ HOOKS: tuple[tuple[str, str, str], ...] = (
     ("pipelines.pipeline", "write_reports", "reports"),
     ("reports.board", "render_board_report", "reports: board HTML"),
     ("reports.workbook", "write_workbook", "reports: workbook"),
-    ("reports.partners", "prepare_partner_report", "reports: partner report data"),
+    ("pipelines.comparison", "prepare_partner_report", "reports: partner report data"),
     ("reports.partners", "render_partners_report", "reports: partner HTML"),
     ("reports.partners_workbook", "write_partners_workbook", "reports: partner workbook"),
 )

@@ -301,8 +301,8 @@ def _annual(args: argparse.Namespace, progress: _Progress) -> int:
         write_annual_files,
         year_id,
     )
+    from pipelines.comparison import default_published
     from pipelines.warehouse import open_existing
-    from reports.partners import default_published
 
     # Writable: the measures are also left in marts.annual_measures for analysts' own queries.
     with open_existing(args.warehouse or args.out / "warehouse.duckdb", read_only=False) as con:

@@ -29,3 +29,18 @@ def as_date(value: object) -> date | None:
         return value
     stamp = pd.Timestamp(value)  # numpy datetime64, NaN, NaT; TypeError for anything else
     return None if pd.isna(stamp) else stamp.date()
+
+
+def read_date(value: object) -> date | None:
+    """``as_date`` for values that may not be dates at all (an as-at read from any frame):
+    anything unreadable is None, as a missing date."""
+    try:
+        return as_date(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def long_date(day: object) -> str:
+    """A date as a sentence writes it ("31 March 2026"); "not known" when it is missing."""
+    found = read_date(day)
+    return "not known" if found is None else f"{found.day} {found:%B %Y}"

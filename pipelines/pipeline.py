@@ -336,8 +336,8 @@ def board_partner_areas(published: pd.DataFrame, quarter: Quarter, home: str, se
     within it, and then the first MAX_BOARD_PARTNERS of those by code.
     """
     from pipelines.areas import all_areas
+    from pipelines.comparison import choose_partner_group
     from pipelines.partners import load_partner_groups
-    from reports.partners import choose_partner_group
 
     group = choose_partner_group(published, quarter, home, load_partner_groups(settings.partner_groups_file))
     with_data = set(published.loc[published["quarter"] == quarter.id, "area_code"])
@@ -352,19 +352,35 @@ def board_partner_areas(published: pd.DataFrame, quarter: Quarter, home: str, se
 
 def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, settings: Settings,
                       quarter: Quarter, extracts: pd.DataFrame):
-    """Everything the board report and the workbook show, for the home area and its partners."""
+    """Everything the board report, the workbook and the partner outputs show, for the home
+    area and its partners: one model (pipelines.report_data.ReportData) the renderers share."""
     from pipelines import __version__
     from pipelines.annual import annual_for_report
     from pipelines.calendar import holidays_version
+    from pipelines.comparison import (
+        choose_partner_group,
+        default_published,
+        home_benchmarks,
+        prepare_partner_report,
+    )
+    from pipelines.partners import load_partner_groups
+    from pipelines.report_data import ReportData
     from pipelines.revisions import revisions
     from pipelines.targets import load_targets
-    from reports.data import ReportData
-    from reports.partners import default_published
 
     local_areas = sorted(extracts["area_code"])
     home = settings.home_area or local_areas[0]
     if home not in local_areas:
         raise UserFacingError(f"home area {home} has no accepted extract; areas with data: {', '.join(local_areas)}")
+    as_at = {**{area: pd.Timestamp(day).date() for area, day in published.groupby("area_code")["as_at"].max().items()},
+             **report_as_at(extracts)}
+    run_metadata = {"lac-health version": __version__, "holidays package": holidays_version(),
+                    "audience": settings.audience}
+    groups = load_partner_groups(settings.partner_groups_file)
+    dfe = default_published()
+    partner_report = prepare_partner_report(published, quarter, choose_partner_group(published, quarter, home, groups),
+                                            audience=settings.audience, published=dfe, as_at=as_at,
+                                            run_metadata=run_metadata, groups=groups)
     return ReportData(
         quarter=quarter,
         home_area=home,
@@ -379,26 +395,26 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
             [quarter.shift(-(settings.trend_quarters - 1)).start, quarter.end],
         ).df(),
         validation_summary=con.execute("SELECT * FROM audit.validation_summary ORDER BY ALL").df(),
-        as_at={**{area: pd.Timestamp(day).date() for area, day in published.groupby("area_code")["as_at"].max().items()},
-               **report_as_at(extracts)},
+        as_at=as_at,
         revisions=revisions(con),
+        # At Q4: DfE's England, region and statistical-neighbour figures for the home area,
+        # the same rows as the partner report's Published benchmarks.
+        benchmarks=home_benchmarks(partner_report, home),
         targets=load_targets(settings.targets_file),
-        run_metadata={"lac-health version": __version__, "holidays package": holidays_version(),
-                      "audience": settings.audience},
+        run_metadata=run_metadata,
         # At Q4 only: DfE's OC2 measures of the year, beside DfE's published figures.
         annual=annual_for_report(con, quarter.end, settings.audience, default_published(), published, quarter.id),
+        partner_report=partner_report,
     )
 
 
 def write_reports(data, settings: Settings) -> list[Path]:
-    """The board report and workbook for the home area; the partner comparison for its group."""
+    """Render the board report and workbook for the home area and the partner comparison of
+    its group, from the one ReportData (build_report_data)."""
+    from pipelines.comparison import choose_partner_group, prepare_partner_report
     from pipelines.partners import load_partner_groups
     from reports.board import render_board_report
-    from reports.partners import (
-        choose_partner_group,
-        prepare_partner_report,
-        render_partners_report,
-    )
+    from reports.partners import render_partners_report
     from reports.partners_workbook import write_partners_workbook
     from reports.workbook import write_workbook
 
@@ -407,10 +423,13 @@ def write_reports(data, settings: Settings) -> list[Path]:
         render_board_report(data, out_dir / f"report-{quarter.id}.html"),
         write_workbook(data, out_dir / f"report-{quarter.id}.xlsx"),
     ]
-    groups = load_partner_groups(settings.partner_groups_file)
-    group = choose_partner_group(data.kpis, quarter, data.home_area, groups)
-    partner_report = prepare_partner_report(data.kpis, quarter, group, audience=settings.audience, as_at=data.as_at,
-                                            run_metadata=data.run_metadata, groups=groups)
+    partner_report = data.partner_report
+    if partner_report is None:  # a ReportData built by hand (tests, scripts)
+        groups = load_partner_groups(settings.partner_groups_file)
+        group = choose_partner_group(data.kpis, quarter, data.home_area, groups)
+        partner_report = prepare_partner_report(data.kpis, quarter, group, audience=settings.audience,
+                                                as_at=data.as_at, run_metadata=data.run_metadata, groups=groups)
+    group = partner_report.group
     files.append(render_partners_report(None, quarter, group, out_dir / f"partners-{quarter.id}.html",
                                         report=partner_report))
     files.append(write_partners_workbook(None, quarter, group, out_dir / f"partners-{quarter.id}.xlsx",

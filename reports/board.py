@@ -16,7 +16,10 @@ from typing import Any
 import pandas as pd
 
 from pipelines.calendar import nation_of
+from pipelines.comparison import compare_areas
+from pipelines.figures import PublishedFigures, not_available_rows
 from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition
+from pipelines.report_data import ReportData
 from pipelines.spc import p_chart, variation_summary
 from pipelines.stats import compare_with_comparator
 from reports.charts import (
@@ -26,18 +29,16 @@ from reports.charts import (
     delay_chart,
     equity_chart,
     partner_chart,
-    partner_comparison,
     spc_chart,
     spc_frame,
     trend_chart,
 )
-from reports.data import ReportData
-from reports.figures import PublishedFigures, not_available_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
+    audience_wording,
     fixed,
     format_interval,
     format_number,
@@ -61,7 +62,6 @@ from reports.mdc import (
 from reports.palette import COMPARISON_BADGES, Badge
 from reports.sparkline import Sparkline, sparkline
 from reports.targets_info import target_info
-from reports.verdict import set_apart
 
 TEMPLATE = "board.html.j2"
 DIFFERENT_STANDARD_MARK = "\u2020"  # a figure set apart: it follows another standard
@@ -181,15 +181,15 @@ def _partner_section(data: ReportData, figures: PublishedFigures,
     if not data.partner_areas:
         return rows, charts
     for definition in rates:
-        result = partner_comparison(data, figures, definition)
-        by_code = {area.area_code: area for area in result.areas}
-        apart = set_apart(definition.id, [a.area_code for a in result.areas if a.figure.shown])
+        result = compare_areas(definition, figures, [(code, data.area_name(code)) for code in data.areas],
+                               data.quarter.id)
+        by_code = {area.code: area for area in result.figures}
         cells = []
         for code in data.areas:
             area = by_code[code]
             cells.append({
-                "value": format_value(area.figure.value, definition.unit, area.figure.symbol)
-                + (f" {DIFFERENT_STANDARD_MARK}" if code in apart else ""),
+                "value": format_value(area.value, definition.unit, area.symbol)
+                + (f" {DIFFERENT_STANDARD_MARK}" if code in result.set_apart else ""),
                 "badge": COMPARISON_BADGES[area.comparison],
             })
         rows.append({
@@ -475,22 +475,8 @@ def build_context(data: ReportData) -> dict[str, Any]:
         sections.append(Section("revisions", "Revised figures"))
     sections += [Section("definitions", "Definitions"), Section("methods", "Methods and symbols")]
 
-    if data.suppress:
-        audience_label = "published figures (small numbers suppressed)"
-        audience_note = "Published version: numbers from 1 to 5 are suppressed (c)."
-        suppression_note = (
-            "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
-            "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
-            "breakdown is suppressed and its total is shown, the next smallest figure is "
-            "suppressed too, so that the hidden one cannot be worked out by subtraction. Months "
-            "of the control charts and counts of delay reasons follow the same rules."
-        )
-    else:
-        audience_label = "INTERNAL: unsuppressed figures, not for publication"
-        audience_note = ("Internal version: small numbers are NOT suppressed. Do not publish or "
-                         "share outside the analyst team.")
-        suppression_note = ("This internal version shows every figure, including numbers from "
-                            "1 to 5; the published (board) version suppresses them as c.")
+    audience_label, audience_note, suppression_note = audience_wording(
+        data.suppress, "Months of the control charts and counts of delay reasons follow the same rules.")
     metadata = [(key, str(value)) for key, value in data.run_metadata.items()]
     metadata.append(("Audience", data.audience))
     return {

@@ -3,7 +3,7 @@
 Every builder returns a ``Chart``: the figure, a one-sentence description for screen
 readers, and a ``DataTable`` holding exactly the numbers drawn (suppressed figures as
 ``c``). The board report uses all of them; the partners report (a later issue) can reuse
-``partner_chart`` and ``partner_comparison`` as they are.
+``partner_chart`` as it is (its comparison is ``pipelines.comparison.compare_areas``).
 
 Charts take the width of their frame (plotly's responsive mode), which is at most
 ``CHART_WIDTH`` px, the A4 text width at 96 dpi, so that a chart drawn on a desktop prints
@@ -18,16 +18,16 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.comparison import AreaFigure, compare_areas
+from pipelines.figures import Figure, PublishedFigures
 from pipelines.kpi_catalogue import KpiDefinition, kpi, kpis_in_chart
 from pipelines.quarters import Quarter
+from pipelines.report_data import ReportData
 from pipelines.spc import SIGNALS, classify_points, p_chart, variation_summary
-from pipelines.stats import newcombe_difference, pooled_mean
-from reports.data import ReportData
-from reports.figures import Figure, PublishedFigures
+from pipelines.stats import newcombe_difference
 from reports.formatting import (
     SUPPRESSED,
     format_interval,
@@ -52,7 +52,6 @@ from reports.palette import (
     VERMILLION,
 )
 from reports.suppression import DELAY_TOTAL, controlled_delay_reasons, controlled_monthly
-from reports.verdict import partner_verdict, set_apart
 
 CHART_WIDTH = 680
 FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
@@ -452,71 +451,26 @@ def _pct(share: object) -> float | None:
 # --- partners --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AreaComparison:
-    area_code: str
-    area_name: str
-    figure: Figure
-    comparison: str  # better / similar / worse / higher / lower / not compared
-    is_home: bool
-
-
-@dataclass(frozen=True)
-class PartnerComparison:
-    definition: KpiDefinition
-    quarter: Quarter
-    average: float | None  # pooled Σx/Σn, percent
-    pooled_areas: int
-    areas: list[AreaComparison]
-
-
-def partner_comparison(data: ReportData, figures: PublishedFigures, definition: KpiDefinition,
-                       quarter: Quarter | None = None) -> PartnerComparison:
-    """Each area against the pooled average of the areas whose counts are published."""
-    quarter = quarter or data.quarter
-    found = [(code, figures.get(code, quarter.id, definition.id)) for code in data.areas]
-    # A measure some areas count to another standard (Scottish IHA02) leaves them out.
-    apart = set_apart(definition.id, [code for code, fig in found if fig.shown])
-    pooled = [fig for code, fig in found if fig.counts_known and code not in apart]
-    average = None
-    if pooled:
-        share = pooled_mean([f.numerator for f in pooled], [f.denominator for f in pooled])
-        average = None if np.isnan(share) else 100 * share
-    areas = [
-        AreaComparison(
-            code, data.area_name(code), fig,
-            # The one verdict every partner output gives (reports.verdict).
-            partner_verdict(fig.value if fig.shown else None, fig.ci_lower, fig.ci_upper,
-                            fig.numerator if fig.counts_known else None,
-                            fig.denominator if fig.counts_known else None,
-                            average, definition.polarity, code in apart).comparison,
-            code == data.home_area,
-        )
-        for code, fig in found
-    ]
-    shown = sorted((a for a in areas if a.figure.shown), key=lambda a: -(a.figure.value or 0))
-    hidden = [a for a in areas if not a.figure.shown]
-    return PartnerComparison(definition, quarter, average, len(pooled), shown + hidden)
-
-
 def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDefinition,
                   quarter: Quarter | None = None) -> Chart:
     """Ordered bars with 95% intervals, coloured and labelled against the partner average."""
-    result = partner_comparison(data, figures, definition, quarter)
+    quarter = quarter or data.quarter
+    result = compare_areas(definition, figures, [(code, data.area_name(code)) for code in data.areas],
+                           quarter.id)
     unit = definition.unit
-    ordered = list(reversed(result.areas))  # plotly draws the first category at the bottom
+    ordered = list(reversed(result.figures))  # plotly draws the first category at the bottom
 
-    def label(area: AreaComparison) -> str:
-        name = plot_text(area.area_name)
-        name = f"<b>{name}</b>" if area.is_home else name
-        return name + (f" ({area.figure.symbol})" if area.figure.symbol else "")
+    def label(area: AreaFigure) -> str:
+        name = plot_text(area.name)
+        name = f"<b>{name}</b>" if area.code == data.home_area else name
+        return name + (f" ({area.symbol})" if area.symbol else "")
 
     labels = [label(a) for a in ordered]
-    values = [a.figure.value if a.figure.shown else None for a in ordered]
+    values = [a.value if a.shown else None for a in ordered]
     colours = [COMPARISON_COLOURS[a.comparison] for a in ordered]
     bars = go.Bar(
         x=values, y=labels, orientation="h", marker={"color": colours, "line": {"color": OUTLINE, "width": 1}},
-        error_x=error_bars(values, [a.figure.ci_lower for a in ordered], [a.figure.ci_upper for a in ordered]),
+        error_x=error_bars(values, [a.ci_lower for a in ordered], [a.ci_upper for a in ordered]),
         name=definition.name, showlegend=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
     )
     shapes = []
@@ -525,8 +479,8 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
     annotations: list[dict[str, object]] = [
         {"xref": "paper", "x": 1.01, "xanchor": "left", "y": label, "yref": "y",
          "showarrow": False, "align": "left",
-         "text": (f"{format_number(a.figure.value, unit)} · {COMPARISON_BADGES[a.comparison].word}"
-                  if a.figure.shown else f"{a.figure.symbol}: not shown")}
+         "text": (f"{format_number(a.value, unit)} · {COMPARISON_BADGES[a.comparison].word}"
+                  if a.shown else f"{a.symbol}: not shown")}
         for a, label in zip(ordered, labels, strict=True)
     ]
     if result.average is not None:
@@ -537,8 +491,8 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
                             "text": f"Partner average {format_number(result.average, unit)}"})
     height = 120 + 44 * max(1, len(ordered))
     narrow_labels = [
-        f"{label}<br>" + (f"{format_number(a.figure.value, unit)} · "
-                          f"{COMPARISON_BADGES[a.comparison].word}" if a.figure.shown else "not shown")
+        f"{label}<br>" + (f"{format_number(a.value, unit)} · "
+                          f"{COMPARISON_BADGES[a.comparison].word}" if a.shown else "not shown")
         for a, label in zip(ordered, labels, strict=True)
     ]
     narrow = {"margin": {"l": 8, "r": 12}, "height": 100 + 56 * max(1, len(ordered)),
@@ -554,30 +508,30 @@ def partner_chart(data: ReportData, figures: PublishedFigures, definition: KpiDe
         shapes=shapes, annotations=annotations,
     ))
     rows = [
-        [a.area_name + (" (this report)" if a.is_home else ""),
-         format_value(a.figure.value, unit, a.figure.symbol),
-         format_interval(a.figure.ci_lower, a.figure.ci_upper, unit),
-         _count(a.figure.numerator) or (a.figure.symbol or ""),
-         _count(a.figure.denominator) or (a.figure.symbol or ""),
+        [a.name + (" (this report)" if a.code == data.home_area else ""),
+         format_value(a.value, unit, a.symbol),
+         format_interval(a.ci_lower, a.ci_upper, unit),
+         _count(a.numerator) or (a.symbol or ""),
+         _count(a.denominator) or (a.symbol or ""),
          COMPARISON_BADGES[a.comparison].word]
-        for a in result.areas
+        for a in result.figures
     ]
     average_text = (format_number(result.average, unit) if result.average is not None
                     else "not available")
-    order = ", ".join(f"{a.area_name} {format_value(a.figure.value, unit, a.figure.symbol)}"
-                      for a in result.areas)
-    alt = (f"Bar chart of {definition.name} by area for {result.quarter.short_label}, highest "
+    order = ", ".join(f"{a.name} {format_value(a.value, unit, a.symbol)}"
+                      for a in result.figures)
+    alt = (f"Bar chart of {definition.name} by area for {quarter.short_label}, highest "
            f"first: {order}. Partner average {average_text}.")
-    notes = [f"Partner average (all {result.pooled_areas} areas with published counts pooled: "
+    notes = [f"Partner average (all {result.pooled} areas with published counts pooled: "
              f"total numerator ÷ total denominator): {average_text}."]
     return Chart(
         narrow=narrow,
         id=f"partners-{definition.id}",
-        title=f"{definition.name}: partner areas, {result.quarter.short_label}",
+        title=f"{definition.name}: partner areas, {quarter.short_label}",
         figure=figure,
         alt=alt,
         table=DataTable(
-            f"{definition.name} by area, {result.quarter.short_label}",
+            f"{definition.name} by area, {quarter.short_label}",
             ["Area", "Per cent", "95% interval", "Numerator", "Denominator",
              "Against partner average"],
             rows, [False, True, True, True, True, False],

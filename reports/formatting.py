@@ -8,58 +8,22 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-import pandas as pd
-
+from pipelines.figures import (  # noqa: F401  (the symbols are published-figure semantics; renderers import them from here too)
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    SOURCE_NOTES,
+    SUPPRESSED,
+    SYMBOL_MEANINGS,
+    number_or_none,
+    reason_for,
+    source_note,
+    symbol_for,
+)
 from pipelines.quarters import Quarter
 
-# DfE symbols (KPIS.md, "Disclosure control").
-SUPPRESSED = "c"  # a count of 1–5, or a figure hidden to protect one
-NOT_APPLICABLE = "z"  # e.g. a rate with no one in its cohort
-NOT_AVAILABLE = "x"  # no figure for that area and period
-SYMBOL_MEANINGS = {
-    SUPPRESSED: "suppressed: fewer than 6 children (1 to 5), or hidden so that such a "
-    "figure cannot be worked out from the others",
-    NOT_APPLICABLE: "not applicable: no one was in the measure's cohort",
-    NOT_AVAILABLE: "not available: no data for this area and period",
-}
 MINUS = "\u2212"  # a real minus sign reads better than a hyphen and screen readers say it
 RANGE_DASH = "\u2013"
-
-
-def number_or_none(value: Any) -> float | None:
-    """A plain float, or None for pandas' missing markers (NA, NaN, None, NaT)."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def symbol_for(row: Any) -> str | None:
-    """The DfE symbol that stands in for a row's value, or None when the value is shown.
-
-    ``row`` is a kpis.csv row (mapping or namedtuple) or None when there is no row.
-    """
-    if row is None:
-        return NOT_AVAILABLE
-    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
-    published = get("symbol", None)  # kpis.csv's own symbol column, where the frame has one
-    if isinstance(published, str) and published:
-        return published
-    if bool(get("suppressed", False)):
-        return SUPPRESSED
-    if number_or_none(get("value")) is not None:
-        return None
-    denominator = number_or_none(get("denominator"))
-    if denominator == 0:
-        return NOT_APPLICABLE
-    return NOT_AVAILABLE
 
 
 def fixed(value: float, places: int = 1, thousands: bool = False) -> str:
@@ -72,33 +36,6 @@ def fixed(value: float, places: int = 1, thousands: bool = False) -> str:
     if rounded == 0:
         rounded = abs(rounded)  # never "-0.0"
     return f"{rounded:,}" if thousands else f"{rounded}"
-
-
-def reason_for(row: Any) -> str | None:
-    """Why a kpis.csv row is not available (``x``), or None (KPIS.md "Data coverage")."""
-    if row is None:
-        return None
-    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
-    reason = get("reason", None)
-    return reason if isinstance(reason, str) and reason else None
-
-
-# What a kpis.csv `source` means, in the words the reports print beside the figure.
-SOURCE_NOTES = {
-    "SSDA903 OC2 return": (
-        "From the SSDA903 OC2 return: DfE's cohort (children looked after continuously for 12 "
-        "months at 31 March) with HEALTH_ASSESSMENT recorded, because no health assessment "
-        "records were supplied. Comparable with DfE's published \"had their annual health "
-        "assessment\"."
-    ),
-}
-
-
-def source_note(source: str | None) -> str:
-    """The sentence a report prints for a figure's `source` (blank: the extract's own records)."""
-    if not source:
-        return ""
-    return SOURCE_NOTES.get(source, f"From {source}.")
 
 
 def format_number(value: float | None, unit: str, with_unit: bool = True) -> str:
@@ -194,3 +131,26 @@ def quarter_title(quarter: Quarter) -> str:
 
 def plural(count: float, one: str, many: str) -> str:
     return one if round(count) == 1 else many
+
+
+# How each audience's outputs say what they are (the board and partner pages alike).
+SUPPRESSION_RULE = (
+    "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
+    "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
+    "breakdown is suppressed and its total is shown, the next smallest figure is "
+    "suppressed too, so that the hidden one cannot be worked out by subtraction."
+)
+
+
+def audience_wording(suppress: bool, suppression_extra: str) -> tuple[str, str, str]:
+    """(label, note, suppression note) of a page for its audience; ``suppression_extra`` is
+    the page's own sentence after the suppression rule (what else follows the rule)."""
+    if suppress:
+        return ("published figures (small numbers suppressed)",
+                "Published version: numbers from 1 to 5 are suppressed (c).",
+                f"{SUPPRESSION_RULE} {suppression_extra}")
+    return ("INTERNAL: unsuppressed figures, not for publication",
+            "Internal version: small numbers are NOT suppressed. Do not publish or "
+            "share outside the analyst team.",
+            "This internal version shows every figure, including numbers from "
+            "1 to 5; the published (board) version suppresses them as c.")

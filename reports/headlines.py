@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines.figures import Figure, PublishedFigures
 from pipelines.kpi_catalogue import KPIS, KpiDefinition
 from pipelines.quarters import Quarter
+from pipelines.report_data import ReportData
 from pipelines.stats import newcombe_difference
-from reports.data import ReportData
-from reports.figures import Figure, PublishedFigures
 from reports.formatting import (
     NOT_APPLICABLE,
     SUPPRESSED,

@@ -21,44 +21,45 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.areas import all_areas
 from pipelines.areas import area_name as reference_name
-from pipelines.disclosure import disclosure_findings
-from pipelines.kpi_catalogue import FAMILIES, KPIS, KpiDefinition, kpi
+from pipelines.comparison import (
+    BAR_ALL_MAX,
+    DFE_LICENCE,
+    DFE_SOURCE,
+    OTHER_FAMILY,
+    AreaFigure,
+    KpiComparison,
+    PartnerReport,
+    flagged_authorities,
+    prepare_partner_report,
+)
+from pipelines.dates import long_date
+from pipelines.kpi_catalogue import FAMILIES, KpiDefinition
 from pipelines.partners import (
     FLAG_ABOVE_95,
     FLAG_ABOVE_998,
     FLAG_BELOW_95,
     FLAG_BELOW_998,
     FLAG_WITHIN,
-    PUBLISHED_COUNTERPARTS,
-    FunnelData,
     PartnerGroup,
-    area_profile,
     funnel_curve,
-    funnel_data,
-    load_partner_groups,
-    partner_comparison,
 )
-from pipelines.paths import PACKAGE_DATA_DIR
 from pipelines.published import (
     MEASURES,
-    PublishedDataError,
-    benchmark_for,
-    funnel_from_published,
-    load_dfe_health_outcomes,
 )
 from pipelines.quarters import Quarter
-from pipelines.stats import compare_with_comparator, normalise_polarity
+from pipelines.stats import normalise_polarity
+from pipelines.verdict import (
+    score_curve,
+)
 from reports.charts import (
     CHART_WIDTH,
     GRID,
@@ -72,18 +73,16 @@ from reports.charts import (
     plot_text,
     value_axis_title,
 )
-from reports.figures import not_available_rows, sourced_rows
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
     SUPPRESSED,
     SYMBOL_MEANINGS,
+    audience_wording,
     format_interval,
     format_number,
     format_value,
     number_or_none,
-    source_note,
-    symbol_for,
 )
 from reports.html import render_page
 from reports.palette import (
@@ -96,35 +95,13 @@ from reports.palette import (
     WHITE,
     Badge,
 )
-from reports.verdict import (
-    Verdict,
-    partner_verdict,
-    rank,
-    score_curve,
-    set_apart,
-)
 
 TEMPLATE = "partners.html.j2"
-AUDIENCES = ("board", "internal")
-DFE_DIR = PACKAGE_DATA_DIR / "dfe"
-DFE_HEALTH_FILE = DFE_DIR / "dfe_la_cla_health_outcomes_2020_2024.csv"
-DFE_SOURCE = (
-    "Department for Education, Children looked after in England including adoptions "
-    "(explore-education-statistics), health outcomes of children looked after for 12 months "
-    "at 31 March"
-)
-DFE_LICENCE = (
-    "Contains public sector information licensed under the Open Government Licence v3.0."
-)
-FUNNEL_MEASURE = "annual_health_assessment"
-AD_HOC_GROUP = "All areas with figures in this run"
 
 PROFILE_ACROSS_MAX = 8  # up to this many areas the profile has areas across, KPIs down
-BAR_ALL_MAX = 30  # more areas with figures than this: the bar chart draws the two ends
 BAR_ENDS = 15
 FUNNEL_HEIGHT = 400  # px; with a bar chart of up to 12 areas, one A4 page
 LABEL_POINTS_MAX = 12  # funnel points carry the area's name up to this many areas
-OTHER_FAMILY = "OTHER"
 SCOTTISH_MARK = "\u2020"  # dagger: IHA02 of a Scottish area follows the Scottish standard
 SCOTTISH_IHA02 = (
     "IHA02 for Scottish areas follows the Scottish standard (CEL 16 (2009)): an assessment "
@@ -139,547 +116,6 @@ POLARITY_WORDS = {
     "low": "Lower is better",
     "context": "Neither higher nor lower is better (context)",
 }
-
-
-# --- inputs ---------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _shipped_published() -> pd.DataFrame:
-    return load_dfe_health_outcomes(DFE_HEALTH_FILE)
-
-
-def default_published() -> pd.DataFrame:
-    """DfE's health outcomes file shipped in pipelines/data/dfe, tidy (read once, then cached).
-
-    Each call returns a copy, so a caller that edits it cannot change the next report.
-    """
-    return _shipped_published().copy()
-
-
-def choose_partner_group(
-    kpis: pd.DataFrame,
-    quarter: Quarter | str,
-    home_area: str,
-    groups: Sequence[PartnerGroup] | None = None,
-) -> PartnerGroup:
-    """The partner group a home area's partner report compares.
-
-    Of the groups (default: config/partner_groups.yaml) that contain ``home_area`` and at
-    least one other area with figures for ``quarter``, the one with the most areas with
-    figures; ties go to the group listed first. With no such group, an ad-hoc group of
-    every area with figures (home area first), compared with the partner average.
-    """
-    period = _quarter(quarter)
-    groups = load_partner_groups() if groups is None else groups
-    with_data = set(kpis.loc[kpis["quarter"].astype(str) == period.id, "area_code"].astype(str))
-    best: PartnerGroup | None = None
-    best_count = 0
-    for group in groups:
-        members = group.members
-        if home_area not in members:
-            continue
-        count = sum(1 for code in members if code in with_data)
-        others = sum(1 for code in members if code in with_data and code != home_area)
-        if others >= 1 and count > best_count:
-            best, best_count = group, count
-    if best is not None:
-        return best
-    others = sorted(with_data - {home_area})
-    return PartnerGroup(
-        name=AD_HOC_GROUP,
-        areas=(home_area, *others),
-        comparator="partner average",
-        description=(
-            f"No group of the partner groups file contains {reference_name(home_area)} and "
-            f"another area with figures for {period.short_label}, so every area with figures "
-            "is compared."
-        ),
-    )
-
-
-def _quarter(quarter: Quarter | str) -> Quarter:
-    return quarter if isinstance(quarter, Quarter) else Quarter.parse(str(quarter))
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date) and not isinstance(value, pd.Timestamp):
-        return value
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(stamp) else stamp.date()
-
-
-def long_date(day: date | None) -> str:
-    return "not known" if day is None else f"{day.day} {day:%B %Y}"
-
-
-# --- the prepared report --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartnerArea:
-    code: str
-    name: str
-    as_at: date | None
-    has_data: bool  # any row for the quarter
-    nation: str
-
-    @property
-    def scottish(self) -> bool:
-        return self.code.startswith("S")
-
-
-@dataclass(frozen=True)
-class AreaFigure:
-    """One area's figure for one KPI, as published, with its comparison and rank."""
-
-    code: str
-    name: str
-    value: float | None
-    ci_lower: float | None
-    ci_upper: float | None
-    numerator: float | None
-    denominator: float | None
-    symbol: str | None  # c, z or x when the figure is not shown
-    comparison: str  # better / similar / worse / higher / lower / not compared
-    rank: int | None
-    ranked: int
-    as_at: date | None = None
-
-    @property
-    def shown(self) -> bool:
-        return self.symbol is None and self.value is not None
-
-    @property
-    def badge(self) -> Badge:
-        return COMPARISON_BADGES[self.comparison]
-
-
-@dataclass
-class KpiComparison:
-    definition: KpiDefinition
-    figures: list[AreaFigure]  # shown figures highest first, then those not shown
-    average: float | None  # pooled Σx/Σn in percent (rates only)
-    pooled: int  # areas in the pool
-    left_out: list[AreaFigure]  # areas whose figure is not shown, so not pooled
-    funnel: FunnelData | None = None  # rates with at least one plotted area
-    # Each area's verdict (reports.verdict), and the areas set apart (another standard).
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
-    set_apart: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def is_rate(self) -> bool:
-        return self.definition.unit == "%"
-
-
-@dataclass(frozen=True)
-class BenchmarkRow:
-    """One area's KPI at a Q4 beside DfE's England, region and statistical neighbours."""
-
-    kpi_id: str
-    kpi_name: str
-    unit: str
-    polarity: str
-    measure: str
-    year: int
-    area_code: str
-    area_name: str
-    figure: AreaFigure | None
-    dfe_value: float | None  # the area's own published figure that year
-    dfe_symbol: str
-    england: float | None
-    region_code: str
-    region_name: str
-    region: float | None
-    neighbours: float | None
-    neighbours_group: str
-    neighbours_left_out: str
-    against_england: str
-    against_region: str
-    against_neighbours: str
-    note: str
-
-
-@dataclass
-class PartnerReport:
-    """Everything both partner outputs show, computed once."""
-
-    quarter: Quarter
-    group: PartnerGroup
-    audience: str
-    areas: list[PartnerArea]  # the group's members, in the group's order
-    comparisons: list[KpiComparison]  # catalogue order
-    comparison: pd.DataFrame  # partner_comparison(...) as it came
-    profile: pd.DataFrame  # area_profile(...) in catalogue order
-    published: pd.DataFrame
-    dfe_year: int | None
-    dfe_funnel: pd.DataFrame | None
-    benchmarks: list[BenchmarkRow]
-    benchmark_note: str
-    run_metadata: dict[str, str] = field(default_factory=dict)
-    # (area name, reason, KPI ids) of the quarter's figures that are x for want of data.
-    not_available: list[tuple[str, str, list[str]]] = field(default_factory=list)
-    # (area name, what the source means, KPI ids) of figures not from the area's own records.
-    sources: list[tuple[str, str, list[str]]] = field(default_factory=list)
-
-    @property
-    def areas_with_data(self) -> list[PartnerArea]:
-        return [area for area in self.areas if area.has_data]
-
-    @property
-    def areas_without_data(self) -> list[PartnerArea]:
-        return [area for area in self.areas if not area.has_data]
-
-    @property
-    def scottish_areas(self) -> list[PartnerArea]:
-        return [area for area in self.areas_with_data if area.scottish]
-
-    @property
-    def suppress(self) -> bool:
-        return self.audience == "board"
-
-    @property
-    def is_q4(self) -> bool:
-        return (self.quarter.end.month, self.quarter.end.day) == (3, 31)
-
-    def name(self, code: str) -> str:
-        for area in self.areas:
-            if area.code == code:
-                return area.name
-        return reference_name(code)
-
-
-def _definition(kpi_id: str, rows: pd.DataFrame) -> KpiDefinition:
-    """The catalogue's definition; a KPI it does not know keeps the row's name, unit and polarity."""
-    try:
-        return kpi(kpi_id)
-    except KeyError:
-        first = rows.iloc[0]
-        return KpiDefinition(
-            id=kpi_id,
-            name=str(first["kpi_name"]),
-            family=OTHER_FAMILY,  # type: ignore[arg-type]
-            unit=str(first["unit"]),  # type: ignore[arg-type]
-            polarity=normalise_polarity(str(first["polarity"])),  # type: ignore[arg-type]
-            sql_file="",
-            reference_date="",
-            definition="",
-        )
-
-
-def _kpi_order(kpi_ids: Sequence[str]) -> list[str]:
-    order = {definition.id: index for index, definition in enumerate(KPIS)}
-    return sorted(kpi_ids, key=lambda kpi_id: (order.get(kpi_id, len(order)), kpi_id))
-
-
-def _figure(record: Mapping[str, Any], name: str, comparison: str) -> AreaFigure:
-    symbol = symbol_for(record)
-
-    def shown(column: str) -> float | None:
-        return None if symbol else number_or_none(record.get(column))
-
-    rank = number_or_none(record.get("rank"))
-    ranked = number_or_none(record.get("ranked_areas"))
-    numerator, denominator = shown("numerator"), shown("denominator")
-    if symbol == NOT_APPLICABLE:  # a rate over no one: its counts are real zeros
-        numerator = number_or_none(record.get("numerator"))
-        denominator = number_or_none(record.get("denominator"))
-    return AreaFigure(
-        code=str(record["area_code"]),
-        name=name,
-        value=shown("value"),
-        ci_lower=shown("ci_lower"),
-        ci_upper=shown("ci_upper"),
-        numerator=numerator,
-        denominator=denominator,
-        symbol=symbol,
-        comparison=comparison,
-        rank=None if rank is None or symbol else int(rank),
-        ranked=int(ranked or 0),
-    )
-
-
-def _rate_section(definition: KpiDefinition, figures: list[AreaFigure],
-                  apart: dict[str, str]) -> KpiComparison:
-    """A rate's partner average (Σx/Σn over the shown figures of the areas not set apart),
-    each area's verdict from reports.verdict, and ranks among the areas compared."""
-    pool = [f for f in figures if f.shown and f.code not in apart
-            and f.numerator is not None and f.denominator]
-    total = sum(f.denominator or 0 for f in pool)
-    average = 100 * sum(f.numerator or 0 for f in pool) / total if total else None
-    verdicts = {f.code: partner_verdict(f.value if f.shown else None, f.ci_lower, f.ci_upper,
-                                        f.numerator, f.denominator, average,
-                                        definition.polarity, f.code in apart)
-                for f in figures}
-    ranks = rank({f.code: f.value for f in pool if f.value is not None}, definition.polarity)
-    judged = [replace(f, comparison=verdicts[f.code].comparison, rank=ranks.get(f.code),
-                      ranked=len(ranks) if ranks else 0) for f in figures]
-    return KpiComparison(
-        definition=definition,
-        figures=_ordered(judged),
-        average=average,
-        pooled=len(pool),
-        left_out=[f for f in judged if not f.shown],
-        verdicts=verdicts,
-        set_apart=apart,
-    )
-
-
-def _missing_figure(code: str, name: str) -> AreaFigure:
-    return AreaFigure(code, name, None, None, None, None, None, NOT_AVAILABLE, "not compared", None, 0)
-
-
-def _ordered(figures: list[AreaFigure]) -> list[AreaFigure]:
-    """Shown figures highest first (names break ties), then those not shown in group order."""
-    shown = sorted((f for f in figures if f.shown), key=lambda f: (-(f.value or 0.0), f.name))
-    return shown + [f for f in figures if not f.shown]
-
-
-def _check_disclosure(rows: pd.DataFrame, audience: str) -> None:
-    """A board report must not show a figure the board's disclosure control would hide."""
-    if audience != "board" or rows.empty:
-        return
-    findings = disclosure_findings(rows)
-    if findings:
-        raise ValueError(
-            f"the KPI rows for the board's partner report are not disclosure-controlled "
-            f"({len(findings)} finding(s), e.g. {findings[0].message}); pass the kpis.csv "
-            "frame published for the board, or audience='internal' for analysts"
-        )
-
-
-def _names(kpis: pd.DataFrame, codes: Sequence[str]) -> dict[str, str]:
-    """Names as published with the KPIs, else the reference list's."""
-    named = kpis.loc[kpis["area_code"].isin(codes), ["area_code", "area_name"]].dropna()
-    names = dict(zip(named["area_code"].astype(str), named["area_name"].astype(str), strict=True))
-    return {code: names.get(code) or reference_name(code) for code in codes}
-
-
-def _latest_year(published: pd.DataFrame, measure: str, up_to: int) -> int | None:
-    years = published.loc[
-        (published["measure"] == measure) & (published["year"] <= up_to), "year"
-    ]
-    return int(years.max()) if len(years) else None
-
-
-def _neighbour_groups(
-    group: PartnerGroup, groups: Sequence[PartnerGroup]
-) -> dict[str, PartnerGroup]:
-    """Each area's statistical-neighbour group: the report's own group first, then the file's."""
-    found: dict[str, PartnerGroup] = {}
-    for candidate in [group, *groups]:
-        if candidate.kind == "statistical neighbours" and candidate.for_area:
-            found.setdefault(candidate.for_area, candidate)
-    return found
-
-
-def _comparator_word(figure: AreaFigure | None, comparator: float | None, polarity: str) -> str:
-    if figure is None or not figure.shown:
-        return "not compared"
-    return compare_with_comparator(figure.ci_lower, figure.ci_upper, comparator, polarity)
-
-
-def _benchmarks(
-    report_areas: list[PartnerArea],
-    comparisons: list[KpiComparison],
-    quarter: Quarter,
-    published: pd.DataFrame,
-    neighbours: Mapping[str, PartnerGroup],
-) -> tuple[list[BenchmarkRow], str]:
-    """At a Q4, each area's published-counterpart KPIs beside England, region and neighbours."""
-    if (quarter.end.month, quarter.end.day) != (3, 31):
-        return [], (
-            f"DfE publishes these figures for 31 March only, so they are set beside the areas' "
-            f"own figures in Q4 reports; {quarter.short_label} ends on {long_date(quarter.end)}."
-        )
-    if published.empty:
-        return [], "No published DfE figures were supplied for this report."
-    by_kpi = {c.definition.id: c for c in comparisons}
-    rows: list[BenchmarkRow] = []
-    # A national group gets HA01 only: each area's benchmark is a separate look-up, and the
-    # page must stay quick and small; smaller groups get every KPI DfE publishes.
-    counterparts = (PUBLISHED_COUNTERPARTS if len(report_areas) <= BAR_ALL_MAX
-                    else {"HA01": PUBLISHED_COUNTERPARTS["HA01"]})
-    for kpi_id, measure in counterparts.items():
-        section = by_kpi.get(kpi_id)
-        if section is None or measure not in set(published["measure"]):
-            continue
-        year = _latest_year(published, measure, quarter.end.year)
-        if year is None:
-            continue
-        subset = published[(published["measure"] == measure) & (published["year"] == year)]
-        figures = {f.code: f for f in section.figures}
-        polarity = section.definition.polarity
-        for area in report_areas:
-            figure = figures.get(area.code)
-            base = {
-                "kpi_id": kpi_id,
-                "kpi_name": section.definition.name,
-                "unit": section.definition.unit,
-                "polarity": polarity,
-                "measure": measure,
-                "year": year,
-                "area_code": area.code,
-                "area_name": area.name,
-                "figure": figure,
-            }
-            if not area.code.startswith("E"):
-                rows.append(BenchmarkRow(
-                    **base, dfe_value=None, dfe_symbol="", england=None, region_code="",
-                    region_name="", region=None, neighbours=None, neighbours_group="",
-                    neighbours_left_out="", against_england="not compared",
-                    against_region="not compared", against_neighbours="not compared",
-                    note="DfE publishes figures for England only.",
-                ))
-                continue
-            try:
-                result = benchmark_for(subset, measure, year, area.code, neighbours.get(area.code))
-            except PublishedDataError as error:
-                rows.append(BenchmarkRow(
-                    **base, dfe_value=None, dfe_symbol="", england=None, region_code="",
-                    region_name="", region=None, neighbours=None, neighbours_group="",
-                    neighbours_left_out="", against_england="not compared",
-                    against_region="not compared", against_neighbours="not compared",
-                    note=str(error),
-                ))
-                continue
-            own, england, region = result["area"], result["england"], result["region"]
-            stat = result["statistical_neighbours"]
-            england_value = england["value"] if england else None
-            region_value = region["value"] if region else None
-            neighbour_value = stat["value"] if stat else None
-            left_out = (
-                ", ".join(f"{reference_name(code)} ({why})" for code, why in stat["left_out"].items())
-                if stat else ""
-            )
-            rows.append(BenchmarkRow(
-                **base,
-                dfe_value=own["value"] if own else None,
-                dfe_symbol=(own["symbol"] or "") if own else NOT_AVAILABLE,
-                england=england_value,
-                region_code=region["code"] if region else "",
-                region_name=region["name"] if region else "",
-                region=region_value,
-                neighbours=neighbour_value,
-                neighbours_group=(stat["group"] or "") if stat else "",
-                neighbours_left_out=left_out,
-                against_england=_comparator_word(figure, england_value, polarity),
-                against_region=_comparator_word(figure, region_value, polarity),
-                against_neighbours=_comparator_word(figure, neighbour_value, polarity),
-                note=" ".join(result["notes"]),
-            ))
-    return rows, ""
-
-
-def prepare_partner_report(
-    kpis: pd.DataFrame,
-    quarter: Quarter | str,
-    group: PartnerGroup,
-    *,
-    audience: str = "board",
-    published: pd.DataFrame | None = None,
-    as_at: Mapping[str, date] | None = None,
-    run_metadata: Mapping[str, str] | None = None,
-    groups: Sequence[PartnerGroup] | None = None,
-) -> PartnerReport:
-    """Compute what the partner report and workbook show (see the module docstring).
-
-    ``published`` None reads the DfE file shipped with the project (``default_published``);
-    an empty frame leaves the published benchmarks out. ``groups`` (default: the partner
-    groups file) supplies each area's statistical-neighbour group for the Q4 benchmarks.
-    """
-    if audience not in AUDIENCES:
-        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not '{audience}'")
-    period = _quarter(quarter)
-    published = default_published() if published is None else published
-    members = list(group.members)
-    rows = kpis[(kpis["quarter"].astype(str) == period.id) & kpis["area_code"].isin(members)]
-    _check_disclosure(rows, audience)
-    names = _names(kpis, members)
-    known = all_areas()
-    present = set(rows["area_code"].astype(str))
-    as_at = dict(as_at or {})
-    quarter_as_at = rows.groupby("area_code")["as_at"].max() if len(rows) else pd.Series(dtype=object)
-    areas = [
-        PartnerArea(
-            code=code,
-            name=names[code],
-            as_at=_as_date(as_at.get(code)) or _as_date(quarter_as_at.get(code)),
-            has_data=code in present,
-            nation=known[code].nation if code in known else "",
-        )
-        for code in members
-    ]
-
-    comparison = partner_comparison(kpis, group, period.id, published=published,
-                                    comparator="partner average")
-    profile = area_profile(kpis, group, period.id, published=published, comparator="partner average")
-    order = _kpi_order(list(profile["kpi_id"]))
-    profile = profile.set_index("kpi_id").loc[order].reset_index()
-    with_data = [area for area in areas if area.has_data]
-    comparisons: list[KpiComparison] = []
-    for kpi_id in _kpi_order(list(comparison["kpi_id"].unique())):
-        kpi_rows = comparison[comparison["kpi_id"] == kpi_id]
-        definition = _definition(kpi_id, kpi_rows)
-        records = {str(r["area_code"]): r for r in kpi_rows.to_dict("records")}
-        figures = []
-        for area in with_data:
-            record = records.get(area.code)
-            if record is None:
-                figures.append(_missing_figure(area.code, area.name))
-                continue
-            figure = _figure(record, area.name, str(record["comparison"]))
-            figures.append(figure)
-        first = kpi_rows.iloc[0]
-        apart = set_apart(kpi_id, [f.code for f in figures if f.shown])
-        if definition.unit == "%":
-            section = _rate_section(definition, figures, apart)
-            if section.pooled:
-                section.funnel = funnel_data(kpis, kpi_id, period.id,
-                                             [a.code for a in with_data if a.code not in apart])
-        else:
-            section = KpiComparison(definition=definition, figures=_ordered(figures),
-                                    average=None,
-                                    pooled=int(number_or_none(first["pooled_areas"]) or 0),
-                                    left_out=[])
-        comparisons.append(section)
-
-    dfe_year: int | None = None
-    dfe_funnel: pd.DataFrame | None = None
-    if not published.empty and FUNNEL_MEASURE in set(published["measure"]):
-        dfe_year = _latest_year(published, FUNNEL_MEASURE, period.end.year)
-        if dfe_year is None:  # every published year is after the quarter: use the earliest
-            dfe_year = int(published.loc[published["measure"] == FUNNEL_MEASURE, "year"].min())
-        dfe_funnel = funnel_from_published(published, FUNNEL_MEASURE, dfe_year)
-
-    all_groups = load_partner_groups() if groups is None else groups
-    benchmarks, benchmark_note = _benchmarks(
-        areas, comparisons, period, published, _neighbour_groups(group, all_groups)
-    )
-    return PartnerReport(
-        quarter=period,
-        group=group,
-        audience=audience,
-        areas=areas,
-        comparisons=comparisons,
-        comparison=comparison,
-        profile=profile,
-        published=published,
-        dfe_year=dfe_year,
-        dfe_funnel=dfe_funnel,
-        benchmarks=benchmarks,
-        benchmark_note=benchmark_note,
-        run_metadata={str(k): str(v) for k, v in (run_metadata or {}).items()},
-        not_available=[(names[code], reason, ids)
-                       for code, reason, ids in not_available_rows(kpis, period.id, members)],
-        sources=[(names[code], source_note(source), ids)
-                 for code, source, ids in sourced_rows(kpis, period.id, members)],
-    )
 
 
 # --- wording shared by the page and the workbook -------------------------------------------
@@ -729,7 +165,7 @@ def _figure_note(figure: AreaFigure, unit: str) -> str:
         return f"{figure.symbol}: not shown"
     text = format_number(figure.value, unit)
     if figure.comparison != "not compared":
-        text += f"  {figure.badge.icon} {figure.badge.word}"
+        text += f"  {badge(figure).icon} {badge(figure).word}"
     return text
 
 
@@ -855,7 +291,7 @@ def kpi_table(section: KpiComparison, report: PartnerReport) -> DataTable:
                   format_number(f.denominator, "count") or (f.symbol or "")]
         if unit == "%":
             rows.append([name, value, format_interval(f.ci_lower, f.ci_upper, unit), *counts,
-                         f.badge.word, positions.get(f.code, "not plotted"), *rank])
+                         badge(f).word, positions.get(f.code, "not plotted"), *rank])
         elif unit == "days":
             interval = [format_interval(f.ci_lower, f.ci_upper, unit)] if intervals else []
             rows.append([name, value, *interval, counts[1], *rank])
@@ -926,7 +362,7 @@ def _funnel_y_range(values: Sequence[float], curve: pd.DataFrame) -> list[float]
 def _chart_curve(centre: float, n: Sequence[float], log: bool, score: bool = False) -> pd.DataFrame:
     """The limits over the plotted n only (at n = 1 they span 0–100% and would flatten the
     chart), running on past the largest n to leave room for the last point's label.
-    ``score``: the partner KPIs' limits (reports.verdict.score_curve), else DfE's Wilson ones."""
+    ``score``: the partner KPIs' limits (pipelines.verdict.score_curve), else DfE's Wilson ones."""
     n_min, n_max = min(n), max(n)
     # With few points each one's own n joins the grid, so its limits lie exactly on the
     # drawn curve; with many, 80 grid points draw the same curve in a fraction of the bytes.
@@ -1200,25 +636,6 @@ def published_funnel_chart(report: PartnerReport) -> Chart | None:
     )
 
 
-def flagged_authorities(report: PartnerReport) -> dict[str, list[dict[str, str]]]:
-    """The LAs outside the 99.8% limits of DfE's funnel, highest first: "above" and "below"."""
-    frame = report.dfe_funnel
-    if frame is None:
-        return {"above": [], "below": []}
-    members = {area.code for area in report.areas}
-    out: dict[str, list[dict[str, str]]] = {}
-    for key, flag in (("above", FLAG_ABOVE_998), ("below", FLAG_BELOW_998)):
-        rows = frame[frame["flag"] == flag].sort_values(["p", "area_name"], ascending=[False, True])
-        out[key] = [
-            {"code": str(r["area_code"]), "name": str(r["area_name"]),
-             "value": format_number(float(r["p"]), "%"),
-             "counts": f"{int(r['x']):,} of {int(r['n']):,}",
-             "partner": "yes" if r["area_code"] in members else ""}
-            for r in rows.to_dict("records")
-        ]
-    return out
-
-
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -1263,7 +680,7 @@ def _profile_cell(figure: AreaFigure | None, unit: str) -> GridCell:
         return GridCell(text, numeric=True)
     if figure is None:
         return GridCell(NOT_AVAILABLE, COMPARISON_BADGES["not compared"])
-    return GridCell(format_value(figure.value, unit, figure.symbol), figure.badge)
+    return GridCell(format_value(figure.value, unit, figure.symbol), badge(figure))
 
 
 def _average_text(section: KpiComparison) -> str:
@@ -1350,7 +767,7 @@ def _kpi_blocks(report: PartnerReport) -> list[dict[str, Any]]:
                 section=section,
                 pool_sentence=pool_sentence(section, report),
                 table=bars.table,
-                comparisons=[f.badge if section.is_rate else None for f in section.figures],
+                comparisons=[badge(f) if section.is_rate else None for f in section.figures],
                 comparison_column=(columns.index(COMPARISON_COLUMN)
                                    if COMPARISON_COLUMN in columns else None),
                 bars=bars,
@@ -1409,6 +826,21 @@ def benchmark_grids(report: PartnerReport) -> list[Grid]:
     return grids
 
 
+def _flagged(report: PartnerReport) -> dict[str, list[dict[str, str]]]:
+    """flagged_authorities as the page lists them."""
+    return {
+        key: [{"code": r["code"], "name": r["name"], "value": format_number(r["p"], "%"),
+               "counts": f"{r['x']:,} of {r['n']:,}", "partner": "yes" if r["partner"] else ""}
+              for r in rows]
+        for key, rows in flagged_authorities(report).items()
+    }
+
+
+def badge(figure: AreaFigure) -> Badge:
+    """The comparison's word, icon and colour (reports.palette)."""
+    return COMPARISON_BADGES[figure.comparison]
+
+
 def build_partners_context(report: PartnerReport) -> dict[str, Any]:
     """Everything the template shows, as plain values (kept apart from rendering for tests)."""
     quarter = report.quarter
@@ -1422,23 +854,9 @@ def build_partners_context(report: PartnerReport) -> dict[str, Any]:
         ("published", "Published benchmarks"),
         ("notes", "Notes and methods"),
     ]
-    if report.suppress:
-        audience_label = "published figures (small numbers suppressed)"
-        audience_note = "Published version: numbers from 1 to 5 are suppressed (c)."
-        suppression_note = (
-            "To protect children's privacy, any count from 1 to 5, and any rate whose numerator "
-            "or denominator is from 1 to 5, is shown as c (zero is shown). Where one figure of a "
-            "breakdown is suppressed and its total is shown, the next smallest figure is "
-            "suppressed too, so that the hidden one cannot be worked out by subtraction. A "
-            "suppressed figure is never part of the partner average: the average less the "
-            "shown figures would reveal it."
-        )
-    else:
-        audience_label = "INTERNAL: unsuppressed figures, not for publication"
-        audience_note = ("Internal version: small numbers are NOT suppressed. Do not publish or "
-                         "share outside the analyst team.")
-        suppression_note = ("This internal version shows every figure, including numbers from "
-                            "1 to 5; the published (board) version suppresses them as c.")
+    audience_label, audience_note, suppression_note = audience_wording(
+        report.suppress, "A suppressed figure is never part of the partner average: the average less the "
+        "shown figures would reveal it.")
     group = report.group
     partner_flags = []
     if report.dfe_funnel is not None:
@@ -1481,7 +899,7 @@ def build_partners_context(report: PartnerReport) -> dict[str, Any]:
         "families": families,
         "dfe_chart": dfe_chart,
         "dfe_year": report.dfe_year,
-        "flagged": flagged_authorities(report),
+        "flagged": _flagged(report),
         "partner_flags": partner_flags,
         "benchmark_tables": benchmark_tables,
         "benchmark_note": report.benchmark_note,

@@ -31,10 +31,18 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.atomic import write_atomic
 from pipelines.audit_disclosure import AUDIENCE_MARKER
+from pipelines.comparison import (
+    DFE_LICENCE,
+    DFE_SOURCE,
+    AreaFigure,
+    PartnerReport,
+    prepare_partner_report,
+)
+from pipelines.figures import Figure
 from pipelines.partners import PartnerGroup
 from pipelines.quarters import Quarter
 from pipelines.stats import Z95, Z998
-from reports.figures import Figure
+from pipelines.verdict import score_limits
 from reports.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -43,17 +51,8 @@ from reports.formatting import (
     quarter_title,
 )
 from reports.palette import COMPARISON_BADGES, HOME_COLOUR
-from reports.partners import (
-    DFE_LICENCE,
-    DFE_SOURCE,
-    SCOTTISH_IHA02,
-    AreaFigure,
-    PartnerReport,
-    pool_sentence,
-    prepare_partner_report,
-)
-from reports.verdict import score_limits
-from reports.workbook import (
+from reports.partners import SCOTTISH_IHA02, pool_sentence
+from reports.sheets import (
     COUNT_FORMAT,
     DATE_FORMAT,
     FIRST_DATA_ROW,
@@ -66,7 +65,6 @@ from reports.workbook import (
     VALUE_FORMATS,
     WRAP,
     chart_title,
-    figure_values,
     finish_table,
     print_setup,
     wrap_long_text,
@@ -75,6 +73,7 @@ from reports.workbook import (
     write_sheet_links,
     write_title,
 )
+from reports.workbook import figure_values
 
 CONTEXT_FILL = PatternFill("solid", fgColor="EDE3EA", bgColor="EDE3EA")
 CONTEXT_FONT = Font(color="595959", bold=True)
@@ -333,7 +332,7 @@ def _funnel(ws: Worksheet, report: PartnerReport) -> None:
                 point = points.loc[figure.code]
                 centre = section.funnel.pooled_mean
                 n = float(point["denominator"])
-                # The limits drawn on the page's funnel (reports.verdict.score_limits).
+                # The limits drawn on the page's funnel (pipelines.verdict.score_limits).
                 limits = [float(v[0]) for z in (Z95, Z998) for v in score_limits(centre, [n], z)]
                 _row(ws, row, [
                     *lead, (int(point["numerator"]), COUNT_FORMAT),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from reports.figures import Figure
+from pipelines.figures import Figure
 from reports.formatting import fixed, format_number, format_value
 
 WIDTH, HEIGHT, PAD = 96, 28, 4

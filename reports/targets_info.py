@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pipelines.report_data import ReportData
 from pipelines.targets import Target, TargetsError, load_targets
-from reports.data import ReportData
 
 PUBLISHED_SOURCE = "target as published"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -32,7 +33,7 @@ from pipelines.areas import area_name
 from pipelines.atomic import write_atomic, write_text_atomic
 from pipelines.contracts import file_rules, rules_for
 from pipelines.ingest import IngestResult
-from reports.workbook import print_setup
+from reports.sheets import DATE_FORMAT, HEADER_FONT, LINE_HEIGHT, WRAP, print_setup
 from reports.xlsx_safe import set_cell
 
 EXAMPLE_ROWS = 10
@@ -165,6 +166,7 @@ def _breakable(text: Any) -> Markup:
     return Markup(escaped.replace("_", "_<wbr>"))
 
 
+@lru_cache(maxsize=1)  # one Environment: a national run writes ~156 reports from one template
 def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("reports", "templates"),
@@ -193,9 +195,9 @@ def write_validation_html(result: IngestResult, path: Path) -> Path:
 
 # --- workbook ------------------------------------------------------------------------------
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F1F1F")
-WRAP = Alignment(wrap_text=True, vertical="top")
+# The validation workbook is a checklist for the data team, not a publication: its header is
+# near-black, not the publications' blue, so that the two are not confused when printed.
+VALIDATION_HEADER_FILL = PatternFill("solid", fgColor="1F1F1F")
 TOP = Alignment(vertical="top")
 
 
@@ -204,7 +206,7 @@ def _table_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]], wi
     """A header row (frozen, filtered) and data rows; text through set_cell."""
     for column, header in enumerate(headers, start=1):
         cell = set_cell(sheet.cell(row=first_row, column=column), header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font, cell.fill = HEADER_FONT, VALIDATION_HEADER_FILL
     for offset, values in enumerate(rows, start=1):
         lines = 1
         for column, value in enumerate(values, start=1):
@@ -215,7 +217,7 @@ def _table_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]], wi
                 lines = max(lines, math.ceil(len(value) / max(width - 2, 1)))
         if lines > 1:
             # Spreadsheet programs do not all fit a wrapped row's height on opening.
-            sheet.row_dimensions[first_row + offset].height = 15 * lines
+            sheet.row_dimensions[first_row + offset].height = LINE_HEIGHT * lines
             for cell in sheet[first_row + offset]:
                 if cell.alignment != WRAP:
                     cell.alignment = TOP
@@ -266,7 +268,7 @@ def build_workbook(result: IngestResult) -> Workbook:
         for cell in row:
             cell.alignment = WRAP
             if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
+                cell.number_format = DATE_FORMAT
 
     files = workbook.create_sheet("Files")
     _table_sheet(

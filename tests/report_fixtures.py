@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.quarters import Quarter
-from reports.data import KPI_COLUMNS, ReportData
+from pipelines.report_data import KPI_COLUMNS, ReportData
 
 HOME = "E08000025"
 PARTNERS = ["E08000026", "E08000027", "E08000029"]

@@ -32,7 +32,7 @@ ANNUAL_MEASURES = dg.AssetKey("annual_measures")
 def annual_measures(context: dg.AssetExecutionContext, lac_health: LacHealthSettings,
                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     from pipelines.annual import annual_outputs, latest_oc2_year, write_annual_files, year_id
-    from reports.partners import default_published
+    from pipelines.comparison import default_published
 
     settings = lac_health.settings()
     with warehouse.connect(settings) as con:

@@ -139,10 +139,10 @@ def test_published_rows_carry_the_source_and_no_reason() -> None:
 def test_reports_say_where_the_figure_comes_from(tmp_path) -> None:
     import dataclasses
 
+    from pipelines.comparison import prepare_partner_report
     from pipelines.partners import PartnerGroup
     from pipelines.quarters import Quarter
     from reports.board import build_context
-    from reports.partners import prepare_partner_report
     from reports.workbook import build_workbook
     from tests.report_fixtures import make_report_data
 

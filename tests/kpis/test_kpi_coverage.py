@@ -15,10 +15,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.figures import figure_from_row
 from pipelines.kpi_catalogue import KPIS, breakdowns_for
 from pipelines.outputs import publishable_kpis
 from pipelines.warehouse import connect
-from reports.figures import figure_from_row
 from reports.headlines import target_status
 from tests.kpi_fixtures import Extract, cell, run
 

@@ -29,10 +29,10 @@ from pipelines.annual import (
     year_id,
 )
 from pipelines.cli import main
+from pipelines.comparison import default_published
 from pipelines.quarters import Quarter
 from pipelines.warehouse import create_schema
 from reports.board import build_context, render_board_report
-from reports.partners import default_published
 from reports.workbook import build_workbook
 from tests.kpis.test_annual import AREA, AS_AT, CHILDREN, EPISODES, EXTRACTS, OC2, YEAR_END, _insert
 from tests.report_fixtures import make_report_data

@@ -19,7 +19,7 @@ IHA02 (higher is better), Solihull suppressed: partner average = (90 + 60 + 40) 
 50.20–69.06 wholly below: worse; Dudley 66.96–88.76 contains 76: similar.
 
 IHA02's funnel around p0 = 0.76 (limits: the score test behind the Wilson interval,
-p0 ± z·√(p0(1 − p0)/n), reports.verdict): n = 100, 99.8%: 3.090232·√(0.1824/100) =
+p0 ± z·√(p0(1 − p0)/n), pipelines.verdict): n = 100, 99.8%: 3.090232·√(0.1824/100) =
 3.090232·0.0427083 = 0.131978, limits 62.80 – 89.20: Birmingham's 90% is above the 99.8%
 limit and Coventry's 60% below it (as their 99.8% Wilson intervals exclude 76). n = 50, 95%:
 1.959964·√(0.1824/50) = 0.118380, limits 64.16 – 87.84: Dudley's 80% is within, as its
@@ -48,6 +48,13 @@ from hypothesis import strategies as st
 from report_fixtures import QUARTER, make_kpis
 
 from pipelines.areas import all_areas
+from pipelines.comparison import (
+    AD_HOC_GROUP,
+    DFE_HEALTH_FILE,
+    choose_partner_group,
+    default_published,
+    prepare_partner_report,
+)
 from pipelines.disclosure import apply_disclosure_control
 from pipelines.kpi_catalogue import KPIS
 from pipelines.partners import PartnerGroup
@@ -55,17 +62,7 @@ from pipelines.quarters import Quarter
 from pipelines.stats import Z95, wilson_intervals
 from reports.formatting import format_value, number_or_none
 from reports.html import MAX_BYTES, plotly_js
-from reports.partners import (
-    AD_HOC_GROUP,
-    BAR_ENDS,
-    DFE_HEALTH_FILE,
-    all_charts,
-    build_partners_context,
-    choose_partner_group,
-    default_published,
-    prepare_partner_report,
-    render_partners_report,
-)
+from reports.partners import BAR_ENDS, all_charts, build_partners_context, render_partners_report
 from tests.html_page import Page, parse
 
 EVIL = "<script>alert(1)</script>"

@@ -13,9 +13,10 @@ import pytest
 from report_fixtures import QUARTER, make_kpis
 from test_partners_report import BHAM, COV, DUD, EDINBURGH, SOL, synthetic_kpis
 
+from pipelines.comparison import default_published
 from pipelines.partners import PartnerGroup
 from reports.browser import INSTALL_HINT, Browser, chromium_available
-from reports.partners import default_published, render_partners_report
+from reports.partners import render_partners_report
 
 pytestmark = [
     pytest.mark.browser,

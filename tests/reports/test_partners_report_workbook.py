@@ -26,11 +26,11 @@ from test_partners_report import (
     hand_kpis,
 )
 
+from pipelines.comparison import default_published, prepare_partner_report
 from pipelines.partners import PartnerGroup
 from reports.office import LIBREOFFICE_HINT, convert_to_pdf, libreoffice_path
-from reports.partners import default_published, prepare_partner_report
 from reports.partners_workbook import write_partners_workbook
-from reports.workbook import FIRST_DATA_ROW, HEADER_ROW
+from reports.sheets import FIRST_DATA_ROW, HEADER_ROW
 
 FORMULA_NAMES = {BHAM: '=HYPERLINK("http://example.invalid","x")', COV: "+44 Coventry",
                  DUD: "-Dudley", SOL: "@Solihull"}

@@ -248,8 +248,8 @@ def test_revisions_are_summarised_in_words_material_changes_only() -> None:
     import pandas as pd
     from report_fixtures import HOME, QUARTER
 
+    from pipelines.figures import PublishedFigures
     from reports.board import _revisions
-    from reports.figures import PublishedFigures
 
     data = make_report_data()
     q1, q2 = QUARTER.shift(-2), QUARTER.previous()

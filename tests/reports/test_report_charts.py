@@ -19,19 +19,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_fixtures import HOME, QUARTER, make_report_data
 
+from pipelines.comparison import compare_areas
+from pipelines.figures import PublishedFigures
 from pipelines.kpi_catalogue import kpi
+from pipelines.report_data import KPI_COLUMNS, ReportData
 from reports.charts import (
     EQUITY_KPIS,
     delay_chart,
     equity_chart,
     equity_rows,
     partner_chart,
-    partner_comparison,
     spc_chart,
     trend_chart,
 )
-from reports.data import KPI_COLUMNS, ReportData
-from reports.figures import PublishedFigures
 from reports.suppression import controlled_delay_reasons, controlled_monthly
 
 
@@ -68,13 +68,13 @@ def test_partner_average_is_pooled_and_each_area_compared() -> None:
         ],
         ["B", "C"],
     )
-    result = partner_comparison(data, PublishedFigures(data.kpis), kpi("IHA02"))
+    result = compare_areas(kpi("IHA02"), PublishedFigures(data.kpis), [(c, data.area_name(c)) for c in data.areas], data.quarter.id)
     assert result.average == pytest.approx(100 * 38 / 90)
-    assert result.pooled_areas == 2
-    verdicts = {area.area_code: area.comparison for area in result.areas}
+    assert result.pooled == 2
+    verdicts = {area.code: area.comparison for area in result.figures}
     assert verdicts == {"A": "better", "B": "worse", "C": "not compared"}
     # Highest first; a suppressed area last.
-    assert [area.area_code for area in result.areas] == ["A", "B", "C"]
+    assert [area.code for area in result.figures] == ["A", "B", "C"]
     chart = partner_chart(data, PublishedFigures(data.kpis), kpi("IHA02"))
     assert chart.table.rows[2][1] == "c"
     assert chart.table.rows[0][-1] == "Better"

@@ -7,8 +7,8 @@ import pytest
 from report_fixtures import FIXTURE_KPIS, HOME, PARTNERS, QUARTER, make_report_data
 
 from pipelines.kpi_catalogue import KPIS
+from pipelines.report_data import ReportData, ReportDataError
 from pipelines.targets import load_targets
-from reports.data import ReportData, ReportDataError
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from report_fixtures import make_report_data
 
+from pipelines.figures import Figure
 from pipelines.kpi_catalogue import kpi
 from pipelines.quarters import Quarter
-from reports.figures import Figure
 from reports.headlines import build_headlines, compare, sentence, target_status
 
 Q = Quarter.parse("2024-25-Q3")
@@ -147,7 +147,7 @@ def test_sentences(kpi_id: str, now: Figure, before: Figure, expected: str) -> N
 
 
 def test_a_revision_invisible_at_one_decimal_place_gets_no_note() -> None:
-    from reports.figures import PublishedFigures
+    from pipelines.figures import PublishedFigures
     from reports.headlines import revision_notes
 
     data = make_report_data()

@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 from report_fixtures import QUARTER, make_kpis, make_report_data
 from test_partners_report import BHAM, COV, DUD, EDINBURGH, SOL
 
+from pipelines.comparison import default_published
 from pipelines.partners import PartnerGroup
 from reports import page_checks
 from reports.board import render_board_report
 from reports.browser import INSTALL_HINT, Browser, chromium_available
 from reports.charts import wrap_label
 from reports.html import MAX_BYTES, css_string
-from reports.partners import default_published, render_partners_report
+from reports.partners import render_partners_report
 
 needs_chromium = [
     pytest.mark.browser,

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.figures import Figure
+from pipelines.figures import Figure
 from reports.sparkline import HEIGHT, PAD, WIDTH, sparkline
 
 LABELS = ["Q3 2025/26", "Q4 2025/26", "Q1 2026/27", "Q2 2026/27"]

@@ -1,4 +1,4 @@
-"""One verdict per partner figure (reports.verdict), and every output gives the same one.
+"""One verdict per partner figure (pipelines.verdict), and every output gives the same one.
 
 Hand-worked: Coventry 10 of 10 against a partner average of 80%. Its 95% Wilson interval is
 (2·10 + 3.841459 ± 1.959964·√(3.841459 + 0)) / (2·(10 + 3.841459)) = (23.841459 ∓ 3.841459) /
@@ -21,6 +21,8 @@ from openpyxl import load_workbook
 from report_fixtures import PARTNERS, make_report_data
 from test_partners_report import BHAM, COV, EDINBURGH, NAMES, QUARTER, synthetic_kpis
 
+from pipelines.comparison import compare_areas, prepare_partner_report
+from pipelines.figures import PublishedFigures
 from pipelines.kpi_catalogue import kpi
 from pipelines.partners import (
     FLAG_ABOVE_95,
@@ -30,12 +32,9 @@ from pipelines.partners import (
     PartnerGroup,
 )
 from pipelines.stats import Z95, Z998
+from pipelines.verdict import SET_APART, partner_verdict, rank, score_limits, set_apart
 from reports.board import build_context
-from reports.charts import partner_comparison
-from reports.figures import PublishedFigures
-from reports.partners import prepare_partner_report
 from reports.partners_workbook import build_partners_workbook
-from reports.verdict import SET_APART, partner_verdict, rank, score_limits, set_apart
 
 
 def test_coventry_ten_of_ten_is_similar_and_within_the_limits() -> None:
@@ -156,8 +155,8 @@ def test_board_report_sets_a_scottish_iha02_apart() -> None:
                 validation_summary=data.validation_summary.replace(swap),
                 monthly=data.monthly.replace(swap), delay_reasons=data.delay_reasons.replace(swap))
     figures = PublishedFigures(data.kpis)
-    result = partner_comparison(data, figures, kpi("IHA02"))
-    edinburgh = next(a for a in result.areas if a.area_code == EDINBURGH)
+    result = compare_areas(kpi("IHA02"), figures, [(c, data.area_name(c)) for c in data.areas], data.quarter.id)
+    edinburgh = next(a for a in result.figures if a.code == EDINBURGH)
     assert edinburgh.comparison == "not compared"
     english = [f for code in data.areas if code != EDINBURGH
                and (f := figures.get(code, data.quarter.id, "IHA02")).counts_known]

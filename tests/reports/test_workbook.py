@@ -14,14 +14,8 @@ from report_fixtures import HOME, PARTNERS, QUARTER, make_report_data
 
 from pipelines.kpi_catalogue import FAMILIES, KPIS
 from reports.office import LIBREOFFICE_HINT, convert_to_pdf, libreoffice_path
-from reports.workbook import (
-    FIRST_DATA_ROW,
-    HEADER_ROW,
-    LINE_HEIGHT,
-    sheet_title,
-    wrapped_lines,
-    write_workbook,
-)
+from reports.sheets import FIRST_DATA_ROW, HEADER_ROW, LINE_HEIGHT, sheet_title, wrapped_lines
+from reports.workbook import write_workbook
 
 FORMULA_NAME = '=HYPERLINK("http://example.invalid","click")'
 EXPECTED_SHEETS = ["Contents", "Summary", *FAMILIES, "Chart data", "Delay reasons",
@@ -189,7 +183,7 @@ def test_libreoffice_converts_the_workbook(workbook_path: Path, tmp_path: Path) 
 
 
 def test_tables_print_with_title_rows_and_page_numbers(book) -> None:
-    from reports.workbook import HEADER_ROW
+    from reports.sheets import HEADER_ROW
 
     tables = [ws for ws in book.worksheets if ws.auto_filter.ref]
     assert tables

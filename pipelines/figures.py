@@ -1,4 +1,5 @@
-"""Looking up published figures: one area, quarter, KPI and breakdown at a time.
+"""Published figures: the DfE symbols that stand in for them, and looking them up one area,
+quarter, KPI and breakdown at a time.
 
 The kpis frame is indexed once; every section of the report and the workbook asks it for
 figures, so a suppressed figure is suppressed everywhere it appears.
@@ -6,12 +7,83 @@ figures, so a suppressed figure is suppressed everywhere it appears.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from reports.formatting import number_or_none, reason_for, symbol_for
+# DfE symbols (KPIS.md, "Disclosure control").
+SUPPRESSED = "c"  # a count of 1–5, or a figure hidden to protect one
+NOT_APPLICABLE = "z"  # e.g. a rate with no one in its cohort
+NOT_AVAILABLE = "x"  # no figure for that area and period
+SYMBOL_MEANINGS = {
+    SUPPRESSED: "suppressed: fewer than 6 children (1 to 5), or hidden so that such a "
+    "figure cannot be worked out from the others",
+    NOT_APPLICABLE: "not applicable: no one was in the measure's cohort",
+    NOT_AVAILABLE: "not available: no data for this area and period",
+}
+
+
+def number_or_none(value: Any) -> float | None:
+    """A plain float, or None for pandas' missing markers (NA, NaN, None, NaT)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def symbol_for(row: Any) -> str | None:
+    """The DfE symbol that stands in for a row's value, or None when the value is shown.
+
+    ``row`` is a kpis.csv row (mapping or namedtuple) or None when there is no row.
+    """
+    if row is None:
+        return NOT_AVAILABLE
+    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    published = get("symbol", None)  # kpis.csv's own symbol column, where the frame has one
+    if isinstance(published, str) and published:
+        return published
+    if bool(get("suppressed", False)):
+        return SUPPRESSED
+    if number_or_none(get("value")) is not None:
+        return None
+    denominator = number_or_none(get("denominator"))
+    if denominator == 0:
+        return NOT_APPLICABLE
+    return NOT_AVAILABLE
+
+
+def reason_for(row: Any) -> str | None:
+    """Why a kpis.csv row is not available (``x``), or None (KPIS.md "Data coverage")."""
+    if row is None:
+        return None
+    get = row.get if hasattr(row, "get") else lambda key, default=None: getattr(row, key, default)
+    reason = get("reason", None)
+    return reason if isinstance(reason, str) and reason else None
+
+
+# What a kpis.csv `source` means, in the words the reports print beside the figure.
+SOURCE_NOTES = {
+    "SSDA903 OC2 return": (
+        "From the SSDA903 OC2 return: DfE's cohort (children looked after continuously for 12 "
+        "months at 31 March) with HEALTH_ASSESSMENT recorded, because no health assessment "
+        "records were supplied. Comparable with DfE's published \"had their annual health "
+        "assessment\"."
+    ),
+}
+
+
+def source_note(source: str | None) -> str:
+    """The sentence a report prints for a figure's `source` (blank: the extract's own records)."""
+    if not source:
+        return ""
+    return SOURCE_NOTES.get(source, f"From {source}.")
 
 
 @dataclass(frozen=True)
@@ -69,11 +141,27 @@ def figure_from_row(row: Any) -> Figure:
 
 
 class PublishedFigures:
-    """The kpis frame indexed by (area, quarter, KPI, breakdown)."""
+    """The kpis frame indexed by (area, quarter, KPI, breakdown).
+
+    An area's rows are indexed the first time one of its figures is asked for: a national
+    run publishes ~450,000 rows, of which the board report and the workbook read the home
+    area's and its partners' (indexing them all was most of the board report's time)."""
 
     def __init__(self, kpis: pd.DataFrame) -> None:
+        self._kpis = kpis
         self._rows: dict[tuple[str, str, str, str], Figure] = {}
-        for row in kpis.to_dict("records"):
+        codes = kpis["area_code"].astype(str).to_numpy() if len(kpis) else []
+        self._positions: dict[str, list[int]] = {}
+        for position, code in enumerate(codes):
+            self._positions.setdefault(code, []).append(position)
+        self._indexed: set[str] = set()
+
+    def _index(self, area: str) -> None:
+        self._indexed.add(area)
+        positions = self._positions.get(area)
+        if not positions:
+            return
+        for row in self._kpis.iloc[positions].to_dict("records"):
             key = (
                 str(row["area_code"]),
                 str(row["quarter"]),
@@ -83,9 +171,13 @@ class PublishedFigures:
             self._rows[key] = figure_from_row(row)
 
     def get(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> Figure:
+        if area not in self._indexed:
+            self._index(area)
         return self._rows.get((area, quarter, kpi_id, breakdown), MISSING)
 
     def has(self, area: str, quarter: str, kpi_id: str, breakdown: str = "all") -> bool:
+        if area not in self._indexed:
+            self._index(area)
         return (area, quarter, kpi_id, breakdown) in self._rows
 
 

@@ -19,8 +19,9 @@ from pipelines.outputs import KPI_COLUMNS as PUBLISHED_KPI_COLUMNS
 from pipelines.quarters import Quarter
 
 if TYPE_CHECKING:
+    from pipelines.comparison import PartnerReport
+    from pipelines.figures import PublishedFigures
     from pipelines.targets import Target
-    from reports.figures import PublishedFigures
 
 # The columns of kpis.csv (pipelines.outputs.KPI_COLUMNS) a report needs: `symbol` and
 # `reason` (and `source`) may be absent (a frame built by hand then shows every figure as computed).
@@ -70,6 +71,9 @@ class ReportData:
     # DfE's annual OC2 measures at a Q4 report quarter (pipelines.annual.publishable_annual,
     # columns ANNUAL_COLUMNS, disclosure-controlled for the audience); None at other quarters.
     annual: pd.DataFrame | None = None
+    # The partner comparison of the home area's group (pipelines.comparison), prepared once:
+    # the partner page and workbook render it, and the board's DfE benchmarks come from it.
+    partner_report: PartnerReport | None = None
     _names: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
     _figures: PublishedFigures | None = field(default=None, init=False, repr=False,
                                               compare=False)
@@ -108,7 +112,7 @@ class ReportData:
         """The published figures indexed once: the board report and the workbook share them
         (building the index is the slowest step of both for a large run)."""
         if self._figures is None:
-            from reports.figures import PublishedFigures
+            from pipelines.figures import PublishedFigures
 
             self._figures = PublishedFigures(self.kpis)
         return self._figures
