@@ -4,7 +4,7 @@ DfE publishes, for children looked after continuously for 12 months at 31 March,
 they had their annual health assessment, immunisations, dental check, development
 assessment (under 5s), an SDQ score (5 to 16), substance misuse and convictions. When an
 area supplies its OC2 table with an extract, the same measures are computed here, with the
-same ids as ``pipelines.published`` and the same numerators and denominators, so the area's
+same ids as ``pipelines.dfe_statistics`` and the same numerators and denominators, so the area's
 own figure can be shown before DfE publishes it and compared line for line afterwards.
 
 The cohort is the OC2 rows as returned (they are what DfE counted). The cohort is also
@@ -86,7 +86,7 @@ def compute_annual_measures(
     ``pipelines.warehouse.accepted_extracts(con)``; an extract's OC2 is taken to be the return
     for the latest 31 March on or before its as-at date, so only extracts of that year are
     used. Returns (area_code, year, measure, numerator, denominator, value): year is DfE's
-    time_period (the calendar year of ``year_end``), measure a ``pipelines.published`` id,
+    time_period (the calendar year of ``year_end``), measure a ``pipelines.dfe_statistics`` id,
     value a percentage for shares, a count for cohorts, the mean for ``sdq_average_score``.
     The results are also left in marts.annual_measures and marts.annual_cohort_check.
     """
@@ -149,7 +149,7 @@ ANNUAL_COLUMNS = [
     "value", "suppressed", "symbol", "published_year", "dfe_area", "england", "region", "region_name",
 ]  # fmt: skip
 # The six OC2 measures the board reads at Q4 (issue 12 item 7), in page order; the workbook
-# and `lac-health annual` have every measure of ``pipelines.published.HEALTH_MEASURES``.
+# and `lac-health annual` have every measure of ``pipelines.dfe_statistics.HEALTH_MEASURES``.
 BOARD_MEASURES = (
     "annual_health_assessment", "immunisations", "dental_check", "development_assessment",
     "sdq_received", "substance_misuse",
@@ -187,7 +187,7 @@ def _suppress(frame: pd.DataFrame) -> pd.Series:
 def _comparators(published: pd.DataFrame | None, measure: str, year: int, area_code: str) -> dict[str, object]:
     """DfE's own figure for the area, England's and the region's, from the latest published
     year up to ``year`` (DfE publishes each year's figures the following autumn)."""
-    from pipelines.published import benchmark_for
+    from pipelines.dfe_statistics import benchmark_for
 
     empty = {"published_year": pd.NA, "dfe_area": None, "england": None, "region": None, "region_name": None}
     if published is None or published.empty:
@@ -217,7 +217,7 @@ def publishable_annual(measures: pd.DataFrame, audience: str, published: pd.Data
     for the board audience, disclosure control (``symbol`` c, figures blank; z for a share
     of no one). Columns ``ANNUAL_COLUMNS``; internal shows every figure."""
     from pipelines.areas import area_name
-    from pipelines.published import MEASURES
+    from pipelines.dfe_statistics import MEASURES
 
     frame = measures.copy()
     frame["area_name"] = frame["area_code"].map(area_name)

@@ -5,7 +5,7 @@ gathers everything the partner outputs show — each KPI's figures against the p
 average (``pipelines.partners.partner_comparison``) with one verdict per figure
 (``pipelines.verdict``), the area profile, a funnel per rate KPI, DfE's funnel of the latest
 year and, at a Q4, each area's benchmarks against DfE's England, region and statistical
-neighbours (``benchmark_rows``, from ``pipelines.published.benchmark_for``). The HTML page
+neighbours (``benchmark_rows``, from ``pipelines.dfe_statistics.benchmark_for``). The HTML page
 (``reports.partners``), the partner workbook (``reports.partners_workbook``) and the board
 report's benchmark rows render this one model, so they can never disagree. Nothing here
 formats for a reader: that is reports/'s work.
@@ -25,6 +25,12 @@ from pipelines.areas import all_areas
 from pipelines.areas import area_name as reference_name
 from pipelines.audiences import AUDIENCES
 from pipelines.dates import long_date, read_date
+from pipelines.dfe_statistics import (
+    PublishedDataError,
+    benchmark_for,
+    funnel_from_published,
+    load_dfe_health_outcomes,
+)
 from pipelines.disclosure import disclosure_findings
 from pipelines.figures import (
     NOT_APPLICABLE,
@@ -50,12 +56,6 @@ from pipelines.partners import (
     partner_comparison,
 )
 from pipelines.paths import PACKAGE_DATA_DIR
-from pipelines.published import (
-    PublishedDataError,
-    benchmark_for,
-    funnel_from_published,
-    load_dfe_health_outcomes,
-)
 from pipelines.quarters import Quarter
 from pipelines.stats import compare_with_comparator, normalise_polarity
 from pipelines.verdict import Verdict, partner_verdict, rank, set_apart

@@ -105,7 +105,7 @@ class KpiDefinition:
     needs_table: str | None = None
     looks_from: LooksFrom | None = None
     charts: tuple[Chart, ...] = ()  # the report charts it appears in (reports/charts.py)
-    published: str | None = None  # DfE's published measure it matches (pipelines/published.py)
+    published: str | None = None  # DfE's published measure it matches (pipelines/dfe_statistics.py)
 
     @property
     def sql_path(self) -> Path:

@@ -2,7 +2,7 @@
 
 A partner group (config/partner_groups.yaml) names the areas a board or an ICB compares, and
 what each area's figure is compared with: the group's pooled "partner average", the area's
-region or England (both from DfE's published figures, ``pipelines.published``). The
+region or England (both from DfE's published figures, ``pipelines.dfe_statistics``). The
 comparison word follows KPIS.md's Fingertips rule (``pipelines.stats.compare_with_comparator``).
 
 Suppressed figures never feed a pooled figure. Pooling a suppressed cell with shown cells
@@ -364,7 +364,7 @@ def partner_comparison(
     is for rate KPIs only: Σ numerators / Σ denominators (as a percentage) over the group's
     areas whose figure is shown; suppressed areas are left out of the pool and named in
     ``left_out_of_pool``. Region and England come from ``published`` (the tidy frame of
-    ``pipelines.published``) for the KPIs DfE publishes, at quarters ending 31 March, using the
+    ``pipelines.dfe_statistics``) for the KPIs DfE publishes, at quarters ending 31 March, using the
     latest published year up to that 31 March (``comparator_year``). Where no comparator
     exists the comparison is "not compared" and ``comparator_note`` says why. Areas of the
     group without any row are listed in ``.attrs["areas_without_data"]``.

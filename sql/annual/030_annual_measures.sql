@@ -1,5 +1,5 @@
 -- DfE's OC2 outcome measures for the year ending 31 March, per area, with the ids, numerators
--- and denominators of the published file (pipelines.published.HEALTH_MEASURES), so that an
+-- and denominators of the published file (pipelines.dfe_statistics.HEALTH_MEASURES), so that an
 -- area's figure sits line for line beside England's, its region's and its neighbours'.
 --
 --   cohort_all_ages, cohort_substance_misuse  OC2 children (all ages)

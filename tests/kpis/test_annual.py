@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.annual import annual_cohort_check, compute_annual_measures, oc2_year_end
+from pipelines.dfe_statistics import HEALTH_MEASURES
 from pipelines.errors import UserFacingError
-from pipelines.published import HEALTH_MEASURES
 from pipelines.warehouse import create_schema
 
 AREA = "E08000025"

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.dfe_statistics import load_dfe_health_outcomes
 from pipelines.partners import (
     DEFAULT_GROUPS_FILE,
     FLAG_ABOVE_95,
@@ -40,7 +41,6 @@ from pipelines.partners import (
     partner_group,
 )
 from pipelines.paths import PACKAGE_DATA_DIR
-from pipelines.published import load_dfe_health_outcomes
 from pipelines.stats import Z95, wilson_intervals
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dfe"
@@ -450,7 +450,7 @@ def test_partner_average_is_within_the_shown_values_and_ignores_suppressed_cells
 
 
 def test_ooa02_is_compared_with_england_from_the_distance_file(published):
-    from pipelines.published import load_dfe_placement_distance
+    from pipelines.dfe_statistics import load_dfe_placement_distance
 
     both = pd.concat(
         [

@@ -227,7 +227,7 @@ def _parse_cell(text: str, path: Path, row: int, column: str) -> tuple[float | N
     raise PublishedDataError(
         f"{path}, row {row}, column {column}: '{shown}' is neither a number nor a known symbol "
         f"({', '.join(f'{s} = {m}' for s, m in SYMBOLS.items())}, low = k); check the file's "
-        "symbol guidance and extend pipelines.published.SYMBOLS if DfE has added one"
+        "symbol guidance and extend pipelines.dfe_statistics.SYMBOLS if DfE has added one"
     )
 
 
@@ -375,7 +375,7 @@ def _unknown_headings(path: Path, frame: pd.DataFrame, keys: pd.Series, known: I
         row = frame.loc[unknown, "source_row"].iloc[0]
         raise PublishedDataError(
             f"{path}, row {row}: {unknown.sum()} row(s) with a heading this importer does not know: "
-            f"{'; '.join(map(str, examples))}. Add it to pipelines.published rather than let it drop out"
+            f"{'; '.join(map(str, examples))}. Add it to pipelines.dfe_statistics rather than let it drop out"
         )
 
 

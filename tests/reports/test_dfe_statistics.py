@@ -1,4 +1,4 @@
-"""Importing DfE's published files (pipelines.published) without losing or inventing a figure.
+"""Importing DfE's published files (pipelines.dfe_statistics) without losing or inventing a figure.
 
 The expected counts of symbols were counted in the raw CSV with the csv module (see
 ``_raw_rows``), not taken from the importer. Funnel limits for three areas are worked out
@@ -16,9 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.partners import PartnerGroup
-from pipelines.paths import PACKAGE_DATA_DIR
-from pipelines.published import (
+from pipelines.dfe_statistics import (
     BOUNDARY_CHANGES,
     ENGLAND_CODE,
     HEALTH_MEASURES,
@@ -30,6 +28,8 @@ from pipelines.published import (
     load_dfe_health_outcomes,
     load_dfe_placement_distance,
 )
+from pipelines.partners import PartnerGroup
+from pipelines.paths import PACKAGE_DATA_DIR
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dfe"
 # The health outcomes file is the one the package ships (one copy in the repository).
