@@ -4,7 +4,7 @@ An ICB or NHS Board compares the areas of a partner group (config/partner_groups
 one quarter. ``prepare_partner_report`` gathers everything once — each KPI's figures
 against the pooled partner average (``pipelines.partners.partner_comparison``), the area
 profile (``area_profile``), a funnel per rate KPI (``funnel_data``) and DfE's published
-benchmarks (``pipelines.published``) — so that the HTML page (``render_partners_report``)
+benchmarks (``pipelines.dfe_statistics``) — so that the HTML page (``render_partners_report``)
 and the workbook (``reports.partners_workbook``) can never disagree.
 
 The page follows the board report's rules (reports.html): one self-contained file,
@@ -42,6 +42,9 @@ from pipelines.comparison import (
     prepare_partner_report,
 )
 from pipelines.dates import long_date
+from pipelines.dfe_statistics import (
+    MEASURES,
+)
 from pipelines.kpi_catalogue import FAMILIES, KpiDefinition
 from pipelines.partners import (
     FLAG_ABOVE_95,
@@ -51,9 +54,6 @@ from pipelines.partners import (
     FLAG_WITHIN,
     PartnerGroup,
     funnel_curve,
-)
-from pipelines.published import (
-    MEASURES,
 )
 from pipelines.quarters import Quarter
 from pipelines.stats import normalise_polarity
