@@ -76,6 +76,9 @@ def breakdowns_for(unit: str) -> tuple[str, ...]:
 # The optional tables a KPI's declaration may need (children and episodes are always
 # supplied); OPTIONAL_TABLES below says what each one's absence costs.
 NEEDABLE_TABLES = ("health_assessments", "gp_registrations", "camhs_referrals", "sdq")
+# Optional episode columns a KPI may need instead (sql/staging/005_table_coverage.sql
+# covers them as if tables): a blank column leaves the placement KPIs not available.
+NEEDABLE_COLUMNS = ("episodes.placement_area_code", "episodes.placement_distance_miles")
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ def _definition(kpi_id: Any, entry: Any, sql_file: str, view: str, where: str) -
     if needs:
         if not isinstance(needs, dict) or set(needs) != {"table", "from"}:
             raise KpiDeclarationError(f"{where}: needs is {{table: <optional table>, from: qs|qe|year}}")
-        _one_of(needs["table"], NEEDABLE_TABLES, "needs.table", where)
+        _one_of(needs["table"], NEEDABLE_TABLES + NEEDABLE_COLUMNS, "needs.table", where)
         _one_of(needs["from"], get_args(LooksFrom), "needs.from", where)
     charts = entry.get("charts") or []
     if not isinstance(charts, list):

@@ -20,7 +20,13 @@ import pandas as pd
 
 from pipelines.calendar import calendar_frame, holidays_version, nation_of
 from pipelines.dates import as_date
-from pipelines.kpi_catalogue import KPI_SQL_DIR, KPIS, facts_union_sql
+from pipelines.kpi_catalogue import (
+    BREAKDOWNS,
+    EQUALITY_BREAKDOWNS,
+    KPI_SQL_DIR,
+    KPIS,
+    facts_union_sql,
+)
 from pipelines.paths import SQL_DIR
 from pipelines.quarters import Quarter
 from pipelines.warehouse import create_schema, run_sql_dir, run_sql_file, sql_files
@@ -85,6 +91,12 @@ def compute_kpis(
     )
     _load_table(
         con, "staging.kpi_catalogue", _catalogue_frame(), {"kpi_id": "VARCHAR", "unit": "VARCHAR"}
+    )
+    _load_table(
+        con,
+        "staging.breakdowns",
+        _breakdowns_frame(),
+        {"breakdown": "VARCHAR", "equality": "BOOLEAN"},
     )
     _load_table(
         con,
@@ -200,6 +212,16 @@ def _catalogue_frame() -> pd.DataFrame:
         {
             "kpi_id": [definition.id for definition in KPIS],
             "unit": [definition.unit for definition in KPIS],
+        }
+    )
+
+
+def _breakdowns_frame() -> pd.DataFrame:
+    """Every breakdown row of a KPI result (900_kpi_results.sql), from the catalogue."""
+    return pd.DataFrame(
+        {
+            "breakdown": [*BREAKDOWNS, *EQUALITY_BREAKDOWNS],
+            "equality": [False] * len(BREAKDOWNS) + [True] * len(EQUALITY_BREAKDOWNS),
         }
     )
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # The columns of kpis.csv (pipelines.outputs.KPI_COLUMNS) a report needs: `symbol` and
 # `reason` (and `source`) may be absent (a frame built by hand then shows every figure as computed).
-KPI_COLUMNS = tuple(column for column in PUBLISHED_KPI_COLUMNS if column not in ("symbol", "reason", "source"))
+REPORT_KPI_COLUMNS = tuple(column for column in PUBLISHED_KPI_COLUMNS if column not in ("symbol", "reason", "source"))
 DELAY_COLUMNS = ("area_code", "quarter", "delay_reason", "periods")
 MONTHLY_COLUMNS = ("area_code", "month", "kpi_id", "numerator", "denominator")
 VALIDATION_COLUMNS = (
@@ -83,7 +83,7 @@ class ReportData:
             raise ReportDataError(
                 f"audience must be one of {', '.join(AUDIENCES)}, not '{self.audience}'"
             )
-        _require(self.kpis, KPI_COLUMNS, "kpis")
+        _require(self.kpis, REPORT_KPI_COLUMNS, "kpis")
         _require(self.delay_reasons, DELAY_COLUMNS, "delay_reasons")
         _require(self.monthly, MONTHLY_COLUMNS, "monthly")
         _require(self.validation_summary, VALIDATION_COLUMNS, "validation_summary")

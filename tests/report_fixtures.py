@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.quarters import Quarter
-from pipelines.report_data import KPI_COLUMNS, ReportData
+from pipelines.report_data import REPORT_KPI_COLUMNS, ReportData
 
 HOME = "E08000025"
 PARTNERS = ["E08000026", "E08000027", "E08000029"]
@@ -241,7 +241,7 @@ def make_kpis(audience: str = "board", names: dict[str, str] | None = None, seed
         frame = _suppress(frame)
     else:
         frame["suppressed"] = False
-    return frame[list(KPI_COLUMNS)].reset_index(drop=True)
+    return frame[list(REPORT_KPI_COLUMNS)].reset_index(drop=True)
 
 
 def make_delay_reasons(seed: int = 11) -> pd.DataFrame:

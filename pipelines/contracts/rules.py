@@ -5,7 +5,7 @@ A rule is data: a stable code, a plain-English message that never repeats a cell
 the fields it reads, a severity and a pure, vectorised ``check`` returning the failing rows
 as a boolean Series (no Python loop per row: a national run validates ~1.5 million rows).
 The contracts (YAML) own the codes, messages and severities; this module owns how each is
-checked, and ``cross_rules.py`` the hand-written checks.
+checked, and the ``checks`` package the hand-written checks (one module per family).
 
 Severities: ``quarantine row`` holds the row back from the clean tables; ``warn`` keeps it.
 A ``warn`` rule generated from a column (a bad code in a field no KPI reads, say) also
@@ -46,7 +46,7 @@ class RuleContext:
     tables: Mapping[str, TypedTable] = field(default_factory=dict)
     accepted_child_ids: pd.Index | None = None
     # table -> 'ssda903' or 'canonical': the form its file came in (an annual 903 return
-    # reads some rules differently: cross_rules.collection_year_start).
+    # reads some rules differently: checks.episodes.collection_year_start).
     source_formats: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -228,11 +228,12 @@ def _generated(contract: Contract, spec: ColumnSpec) -> list[Rule]:
 
 
 def _hand_written(contract: Contract, spec: RuleSpec) -> Rule:
-    from pipelines.contracts.cross_rules import CROSS_CHECKS
+    from pipelines.contracts.checks import CHECKS  # the checks import this module's types
 
-    implementation = CROSS_CHECKS.get(spec.code)
+    implementation = CHECKS.get(spec.code)
     if implementation is None:
-        raise ContractError(f"{contract.table}.yaml rule {spec.code} has no check in cross_rules.py")
+        raise ContractError(f"{contract.table}.yaml rule {spec.code} has no check registered in "
+                            "pipelines/contracts/checks/")
     return Rule(
         code=spec.code,
         message=spec.message,

@@ -14,6 +14,7 @@
 --     unit: "%"
 --     polarity: context
 --     reference_date: quarter end
+--     needs: {table: episodes.placement_area_code, from: qe}
 --     definition: >-
 --       Of the children in care on the last day of the quarter, the share living outside the
 --       authority's boundary (children whose placement area is not known stay in the total).
@@ -24,6 +25,7 @@
 --     polarity: low
 --     reference_date: quarter end
 --     published: placed_over_20_miles
+--     needs: {table: episodes.placement_distance_miles, from: qe}
 --     definition: >-
 --       Of the children in care on the last day of the quarter, the share placed more than 20
 --       miles from home (children whose distance is not known stay in the total).

@@ -5,9 +5,11 @@
 --
 -- kpi_inputs (loaded by pipelines/kpis.py from the `needs` of each KPI's declaration in its
 -- `-- kpis:` header block): the optional table each KPI reads (children and episodes are
--- always there) and the first date it looks at, relative to the quarter:
+-- always there), or the optional episode column (OOA01 episodes.placement_area_code, OOA02
+-- episodes.placement_distance_miles: 005_table_coverage.sql), and the first date it looks
+-- at, relative to the quarter:
 --   qs         flows in the quarter (IHA01–03 due dates, RHA01, CAM01–03, CAM05)
---   qe         snapshots at quarter end (IHA04, RHA02, GP01–02, CAM04). IHA04 counts only
+--   qe         snapshots at quarter end (IHA04, RHA02, GP01–02, CAM04, OOA01–02). IHA04 counts only
 --              periods due on or after the coverage start (010_iha.sql), so it needs
 --              coverage from qe only.
 --   year       the 12 months (qe − 12 months, qe] (HA01, SDQ01, SDQ02)
@@ -26,17 +28,11 @@ WITH inputs AS (
     SELECT kpi_id, table_name, looks_from FROM staging.kpi_inputs
     UNION ALL
     -- every KPI reads episodes too, from the first date of its other input (a KPI reading
-    -- episodes alone, OOA01–02, looks at qe)
+    -- episodes alone looks at qe)
     SELECT c.kpi_id, 'episodes', coalesce(min(i.looks_from), 'qe')
     FROM staging.kpi_catalogue AS c
     LEFT JOIN staging.kpi_inputs AS i USING (kpi_id)
     GROUP BY c.kpi_id
-    UNION ALL
-    -- the optional episode columns the placement KPIs read (005_table_coverage.sql)
-    SELECT * FROM (VALUES
-        ('OOA01', 'episodes.placement_area_code', 'qe'),
-        ('OOA02', 'episodes.placement_distance_miles', 'qe')
-    ) AS f(kpi_id, table_name, looks_from)
 ),
 needs AS (
     SELECT

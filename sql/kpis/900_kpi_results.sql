@@ -85,30 +85,15 @@ medians AS (
         (area_code, quarter, kpi_id, age_band)
     )
 ),
-breakdowns AS (
-    SELECT * FROM (VALUES
-        ('all'), ('placement:IN'), ('placement:OUT'), ('placement:UNKNOWN'),
-        ('age:0-4'), ('age:5-9'), ('age:10-15'), ('age:16+')
-    ) AS b(breakdown)
-),
-equality_breakdowns AS (
-    SELECT * FROM (VALUES
-        ('sex:male'), ('sex:female'), ('sex:unknown'), ('uasc:yes'), ('uasc:no'),
-        ('ethnicity:white'), ('ethnicity:mixed'), ('ethnicity:asian'), ('ethnicity:black'),
-        ('ethnicity:other'), ('ethnicity:unknown'),
-        ('setting:home'), ('setting:kinship'), ('setting:foster'), ('setting:residential'),
-        ('setting:other'), ('setting:unknown')
-    ) AS b(breakdown)
-),
 grid AS (
+    -- staging.breakdowns: pipelines.kpi_catalogue.BREAKDOWNS and EQUALITY_BREAKDOWNS,
+    -- loaded by pipelines/kpis.py (equality rows for rate KPIs only)
     SELECT x.area_code, x.as_at, q.quarter_id AS quarter, k.kpi_id, k.unit, b.breakdown
     FROM staging.extracts AS x
     CROSS JOIN staging.quarters AS q
     CROSS JOIN staging.kpi_catalogue AS k
-    CROSS JOIN (SELECT breakdown FROM breakdowns
-                UNION ALL
-                SELECT breakdown FROM equality_breakdowns) AS b
-    WHERE k.unit = '%' OR b.breakdown NOT IN (SELECT breakdown FROM equality_breakdowns)
+    CROSS JOIN staging.breakdowns AS b
+    WHERE k.unit = '%' OR NOT b.equality
 )
 SELECT
     g.area_code,

@@ -15,8 +15,8 @@ from pipelines.contracts import (
     load_contracts,
     load_extract_contract,
 )
+from pipelines.contracts.checks import CHECKS
 from pipelines.contracts.clean_schema import EXTRACT_COLUMNS, clean_schema
-from pipelines.contracts.cross_rules import CROSS_CHECKS
 from pipelines.contracts.file_rules import file_rules
 from pipelines.paths import CONTRACTS_DIR
 from pipelines.readers import REFUSAL_CODES, SSDA903_COLUMN_MAP, TABLE_COLUMNS
@@ -84,7 +84,7 @@ def test_extracts_md_types_and_codes() -> None:
 
 def test_every_hand_written_rule_has_a_check_and_every_check_a_rule() -> None:
     declared = {rule.code for contract in load_contracts().values() for rule in contract.rules}
-    assert declared == set(CROSS_CHECKS)
+    assert declared == set(CHECKS)
 
 
 def test_every_reader_refusal_has_advice_and_a_file_rule() -> None:

@@ -3,13 +3,13 @@
 The cases are parametrised from the catalogue itself, so a new rule without a case fails
 this suite. Rules generated from a column get their case from the column's kind (a bad date
 for DATE_INVALID, a code of no list for CODE_NOT_IN_LIST...); hand-written rules have a
-case each in HAND_CASES, with the rows they flag worked out by hand.
+case or more beside their check (``pipelines/contracts/checks/``), with the rows they flag
+worked out by hand.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -30,53 +30,13 @@ from pipelines.contracts import (
     rules_for,
     type_table,
 )
+from pipelines.contracts.checks import BASE, CHECKS, Case, register, rows
+from pipelines.contracts.checks.registry import CASES_AS_AT
 from pipelines.contracts.rules import Rule
 
 PROJECT = Path(__file__).resolve().parents[2]
-AS_AT = date(2025, 3, 31)
-
-# One valid row per table (as at 2025-03-31): every rule passes it.
-BASE: dict[str, dict[str, str]] = {
-    "children": {"child_id": "C1", "sex": "M", "date_of_birth": "2015-06-01", "ethnicity": "WBRI", "uasc": "0"},
-    "episodes": {
-        "child_id": "C1", "episode_start": "2024-06-01", "episode_end": "", "reason_new_episode": "S",
-        "legal_status": "C2", "placement_type": "U1", "placement_provider": "PR1", "reason_episode_ceased": "",
-        "placement_area_code": "E08000025", "placement_distance_miles": "5.5",
-    },
-    "health_assessments": {
-        "assessment_id": "A1", "child_id": "C1", "assessment_type": "IHA", "requested_date": "2024-06-05",
-        "completed_date": "2024-06-20", "status": "completed", "delay_reason": "", "provider_area_code": "E08000025",
-    },
-    "gp_registrations": {
-        "child_id": "C1", "practice_code": "A81001", "registration_type": "permanent",
-        "registered_from": "2024-06-01", "registered_to": "",
-    },
-    "camhs_referrals": {
-        "referral_id": "R1", "child_id": "C1", "referral_date": "2024-07-01", "referral_outcome": "accepted",
-        "first_contact_date": "2024-07-20", "closed_date": "", "provider_area_code": "E08000025",
-    },
-    "sdq": {"child_id": "C1", "sdq_date": "2024-09-01", "sdq_score": "12"},
-    "oc2": {
-        "child_id": "C1", "date_of_birth": "2015-06-01", "sdq_score": "12", "sdq_reason": "", "convicted": "0",
-        "health_check": "1", "immunisations": "1", "teeth_check": "1", "health_assessment": "1",
-        "substance_misuse": "0", "intervention_received": "0", "intervention_offered": "0",
-    },
-}  # fmt: skip
+AS_AT = date.fromisoformat(CASES_AS_AT)
 CHILDREN = [BASE["children"]]
-
-
-@dataclass
-class Case:
-    """``failing`` rows: the rule flags exactly the rows at ``flagged``; ``passing`` rows: none."""
-
-    failing: list[dict[str, str]]
-    passing: list[dict[str, str]]
-    flagged: set[int] = field(default_factory=lambda: {0})
-    children: list[dict[str, str]] = field(default_factory=lambda: list(CHILDREN))
-
-
-def rows(table: str, *changes: dict[str, str]) -> list[dict[str, str]]:
-    return [{**BASE[table], **change} for change in changes]
 
 
 @cache
@@ -101,130 +61,43 @@ def generated_case(rule: Rule) -> Case:
     table, column = rule.table, rule.column
     spec = load_contract(table).column(column)
     if rule.code == "REQUIRED_MISSING":
-        return Case(rows(table, {column: ""}), rows(table, {}))
+        return Case(table, rows(table, {column: ""}), rows(table, {}))
     if rule.code == "DATE_INVALID":
-        return Case(rows(table, {column: "31/02/2024"}), rows(table, {}, {column: "29/02/2024"}))
+        return Case(table, rows(table, {column: "31/02/2024"}), rows(table, {}, {column: "29/02/2024"}))
     if rule.code == "DATE_AFTER_AS_AT":
-        return Case(rows(table, {column: "2025-04-01"}), rows(table, {column: "2025-03-31"}))
+        return Case(table, rows(table, {column: "2025-04-01"}), rows(table, {column: "2025-03-31"}))
     if rule.code == "INTEGER_INVALID":
-        return Case(rows(table, {column: "12.5"}, {column: "1,0"}, {column: "ten"}), rows(table, {column: "12"}),
-                    flagged={0, 1, 2})
+        return Case(table, rows(table, {column: "12.5"}, {column: "1,0"}, {column: "ten"}), rows(table, {column: "12"}),
+                    flagged=frozenset({0, 1, 2}))
     if rule.code == "DECIMAL_INVALID":
-        return Case(rows(table, {column: "1,000"}, {column: "5 miles"}), rows(table, {column: "12.25"}),
-                    flagged={0, 1})
+        return Case(table, rows(table, {column: "1,000"}, {column: "5 miles"}), rows(table, {column: "12.25"}),
+                    flagged=frozenset({0, 1}))
     if rule.code == "FLAG_INVALID":
-        return Case(rows(table, {column: "2"}, {column: "yes"}), rows(table, {column: "1"}, {column: ""}),
-                    flagged={0, 1})
+        return Case(table, rows(table, {column: "2"}, {column: "yes"}), rows(table, {column: "1"}, {column: ""}),
+                    flagged=frozenset({0, 1}))
     if rule.code == "CODE_NOT_IN_LIST":
         # Codes are matched without regard to case: the list's first code in another case passes.
         first = spec.allowed_codes()[0]
-        return Case(rows(table, {column: "ZZZ"}), rows(table, {column: first.swapcase()}, {column: ""}))
+        return Case(table, rows(table, {column: "ZZZ"}), rows(table, {column: first.swapcase()}, {column: ""}))
     if rule.code == "CODE_NOT_IN_YEAR_LIST" and column == "sex":
         # By the extract's as-at year (2025-03-31: 2024-25): 1 is a code of 2023-24 only.
-        return Case(rows(table, {column: "1"}), rows(table, {column: "M"}, {column: ""}))
+        return Case(table, rows(table, {column: "1"}), rows(table, {column: "M"}, {column: ""}))
     if rule.code == "CODE_NOT_IN_YEAR_LIST":
         # K3 arrived in 2024-25: an episode that started in 2023-24 may not have it.
-        return Case(rows(table, {column: "K3", "episode_start": "2024-03-31"}),
+        return Case(table, rows(table, {column: "K3", "episode_start": "2024-03-31"}),
                     rows(table, {column: "K3", "episode_start": "2024-04-01"}))
     if rule.code == "VALUE_OUT_OF_RANGE":
         low = spec.minimum - 1 if spec.minimum is not None else None
         high = spec.maximum + 1 if spec.maximum is not None else None
         bad = [{column: f"{value:g}"} for value in (low, high) if value is not None]
         good = [{column: f"{value:g}"} for value in (spec.minimum, spec.maximum) if value is not None]
-        return Case(rows(table, *bad), rows(table, *good), flagged=set(range(len(bad))))
+        return Case(table, rows(table, *bad), rows(table, *good), flagged=frozenset(range(len(bad))))
     if rule.code == "PATTERN_MISMATCH":
-        return Case(rows(table, {column: "not a code"}), rows(table, {}, {column: ""}))
+        return Case(table, rows(table, {column: "not a code"}), rows(table, {}, {column: ""}))
     if rule.code == "DUPLICATE_ID":
         # Every copy fails, none is chosen; another id passes.
-        return Case(rows(table, {}, {}, {column: "other"}), rows(table, {}, {column: "other"}), flagged={0, 1})
+        return Case(table, rows(table, {}, {}, {column: "other"}), rows(table, {}, {column: "other"}), flagged=frozenset({0, 1}))
     raise KeyError(rule.code)
-
-
-def _child_cases(table: str) -> dict[str, Case]:
-    return {
-        "CHILD_NOT_IN_CHILDREN": Case(rows(table, {"child_id": "C9"}), rows(table, {})),
-        # C2's children row has an impossible date of birth, so C2 is quarantined there.
-        "CHILD_QUARANTINED": Case(
-            rows(table, {"child_id": "C2"}), rows(table, {"child_id": "C1"}),
-            children=[BASE["children"], {**BASE["children"], "child_id": "C2", "date_of_birth": "31/02/2015"}],
-        ),
-    }
-
-
-HAND_CASES: dict[tuple[str, str], Case] = {
-    **{(table, code): case for table in BASE if table != "children" for code, case in _child_cases(table).items()},
-    ("episodes", "EPI_END_NOT_AFTER_START"): Case(
-        rows("episodes", {"episode_end": "2024-06-01", "reason_episode_ceased": "E11"},
-             {"episode_end": "2024-05-31", "reason_episode_ceased": "E11"}),
-        rows("episodes", {"episode_end": "2024-06-02", "reason_episode_ceased": "E11"}),
-        flagged={0, 1},
-    ),
-    ("episodes", "EPI_OVERLAP"): Case(
-        # Rows 0 and 1 overlap (1 starts before 0 ends); row 2 (another child) does not.
-        rows("episodes",
-             {"episode_start": "2024-01-01", "episode_end": "2024-03-01", "reason_episode_ceased": "X1"},
-             {"episode_start": "2024-02-01", "reason_new_episode": "P"},
-             {"child_id": "C2", "episode_start": "2024-02-01"}),
-        # The 903 hand-over: the next episode starts the day the previous one ends.
-        rows("episodes",
-             {"episode_start": "2024-01-01", "episode_end": "2024-03-01", "reason_episode_ceased": "X1"},
-             {"episode_start": "2024-03-01", "reason_new_episode": "P"}),
-        flagged={0, 1},
-    ),
-    ("episodes", "EPI_START_BEFORE_BIRTH"): Case(
-        rows("episodes", {"episode_start": "2015-05-31"}), rows("episodes", {"episode_start": "2015-06-01"})),
-    ("episodes", "EPI_PROVIDER_NOT_EXPECTED"): Case(
-        rows("episodes", {"placement_type": "T1"}, {"placement_type": "Z12", "episode_start": "2025-01-01"}),
-        rows("episodes", {"placement_type": "T1", "placement_provider": ""}, {"placement_type": "T4"}),
-        flagged={0, 1},
-    ),
-    ("episodes", "EPI_FIRST_NOT_S"): Case(
-        rows("episodes", {"reason_new_episode": "P"}), rows("episodes", {}, {"child_id": "C2", "reason_new_episode": ""})),
-    ("episodes", "EPI_NEW_PERIOD_NOT_S"): Case(
-        rows("episodes",
-             {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "E11"},
-             {"episode_start": "2024-05-01", "reason_new_episode": "P"}),
-        rows("episodes",
-             {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "E11"},
-             {"episode_start": "2024-05-01", "reason_new_episode": "S"}),
-        flagged={1},
-    ),
-    ("episodes", "EPI_S_WITHIN_PERIOD"): Case(
-        rows("episodes",
-             {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "X1"},
-             {"episode_start": "2024-02-01", "reason_new_episode": "S"}),
-        rows("episodes",
-             {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "X1"},
-             {"episode_start": "2024-02-01", "reason_new_episode": "T"}),
-        flagged={1},
-    ),
-    ("episodes", "EPI_REC_WITHOUT_END"): Case(
-        rows("episodes", {"reason_episode_ceased": "E11"}),
-        rows("episodes", {"reason_episode_ceased": "E11", "episode_end": "2024-07-01"}, {})),
-    ("episodes", "EPI_END_WITHOUT_REC"): Case(
-        rows("episodes", {"episode_end": "2024-07-01"}),
-        rows("episodes", {"reason_episode_ceased": "E11", "episode_end": "2024-07-01"}, {})),
-    ("health_assessments", "HA_COMPLETED_BEFORE_REQUEST"): Case(
-        rows("health_assessments", {"completed_date": "2024-06-04"}),
-        rows("health_assessments", {"completed_date": "2024-06-05"}, {"requested_date": ""})),
-    ("health_assessments", "HA_COMPLETED_WITHOUT_DATE"): Case(
-        rows("health_assessments", {"completed_date": ""}),
-        rows("health_assessments", {}, {"completed_date": "", "status": "pending"})),
-    ("health_assessments", "HA_DATE_BUT_NOT_COMPLETED"): Case(
-        rows("health_assessments", {"status": "pending"}, {"status": "Declined"}),
-        rows("health_assessments", {}, {"completed_date": "", "status": "declined"}),
-        flagged={0, 1},
-    ),
-    ("gp_registrations", "GP_TO_NOT_AFTER_FROM"): Case(
-        rows("gp_registrations", {"registered_to": "2024-06-01"}),
-        rows("gp_registrations", {"registered_to": "2024-06-02"}, {})),
-    ("camhs_referrals", "CAMHS_CONTACT_BEFORE_REFERRAL"): Case(
-        rows("camhs_referrals", {"first_contact_date": "2024-06-30"}),
-        rows("camhs_referrals", {"first_contact_date": "2024-07-01"}, {"first_contact_date": ""})),
-    ("camhs_referrals", "CAMHS_CLOSED_BEFORE_REFERRAL"): Case(
-        rows("camhs_referrals", {"closed_date": "2024-06-30", "first_contact_date": ""}),
-        rows("camhs_referrals", {"closed_date": "2024-07-01", "first_contact_date": ""})),
-}  # fmt: skip
 
 
 def _row_rules() -> list[Rule]:
@@ -248,11 +121,35 @@ def test_the_base_rows_break_no_rule() -> None:
             assert flagged_rows(rule, [BASE[table]], CHILDREN) == set(), _rule_id(rule)
 
 
-@pytest.mark.parametrize("rule", _row_rules(), ids=_rule_id)
-def test_every_row_rule_fails_a_breaking_row_and_passes_a_good_one(rule: Rule) -> None:
-    case = HAND_CASES[(rule.table, rule.code)] if rule.kind == "cross" else generated_case(rule)
-    assert flagged_rows(rule, case.failing, case.children) == case.flagged
+@pytest.mark.parametrize("rule", [rule for rule in _row_rules() if rule.kind != "cross"], ids=_rule_id)
+def test_every_generated_rule_fails_a_breaking_row_and_passes_a_good_one(rule: Rule) -> None:
+    case = generated_case(rule)
+    assert flagged_rows(rule, case.failing, case.children) == set(case.flagged)
     assert flagged_rows(rule, case.passing, case.children) == set()
+
+
+@pytest.mark.parametrize("rule", [rule for rule in _row_rules() if rule.kind == "cross"], ids=_rule_id)
+def test_every_hand_written_rule_passes_the_cases_beside_its_check(rule: Rule) -> None:
+    # The cases live with the check (pipelines/contracts/checks/); a YAML rule on a table
+    # its check has no case for fails here.
+    cases = [case for case in CHECKS[rule.code].cases if case.table == rule.table]
+    assert cases, f"{rule.code} has no case for {rule.table} beside its check in pipelines/contracts/checks/"
+    for case in cases:
+        assert flagged_rows(rule, case.failing, case.children) == set(case.flagged)
+        assert flagged_rows(rule, case.passing, case.children) == set()
+
+
+def test_every_registered_check_has_cases_and_a_rule() -> None:
+    declared = {(rule.table, rule.code) for rule in _row_rules() if rule.kind == "cross"}
+    for code, check in CHECKS.items():
+        assert check.cases, f"{code} registered without cases"
+        # A case on a table no YAML rule uses the check for would never run.
+        assert {(case.table, code) for case in check.cases} <= declared, code
+
+
+def test_a_code_registers_one_check() -> None:
+    with pytest.raises(ValueError, match="two checks"):
+        register("EPI_OVERLAP", cases=[])(lambda table, context: table.text["child_id"].eq(""))
 
 
 def _inventory(**row: object) -> pd.DataFrame:

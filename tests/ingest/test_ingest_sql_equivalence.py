@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.cli import DEMO_FAULTS
-from pipelines.contracts import TABLES, cross_rules, load_contract, type_table, typed
+from pipelines.contracts import TABLES, load_contract, type_table, typed
+from pipelines.contracts.checks import child_links, episodes
 from pipelines.contracts.gx_suites import merge_contract_results, validate_table, validate_tables
 from pipelines.contracts.typed_sql import type_table_sql
 from pipelines.ingest import discover_extracts, ingest_folder, ingest_folders
@@ -89,8 +90,8 @@ def reference_paths(monkeypatch):
     """Switch ingest back to the reference implementations for the length of a block."""
     def switch() -> None:
         monkeypatch.setattr(typed, "_parse_dates", reference_parse_dates)
-        monkeypatch.setattr(cross_rules, "_is_in", reference_is_in)
-        monkeypatch.setattr(cross_rules, "_episode_frame", cross_rules._sorted_episodes)
+        monkeypatch.setattr(child_links, "_is_in", reference_is_in)
+        monkeypatch.setattr(episodes, "_episode_frame", episodes._sorted_episodes)
 
     return switch
 

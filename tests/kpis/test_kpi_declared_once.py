@@ -70,7 +70,7 @@ def test_the_shipped_declarations_are_the_catalogue_in_kpis_md_order() -> None:
     iha04 = next(definition for definition in KPIS if definition.id == "IHA04")
     assert (iha04.needs_table, iha04.looks_from, iha04.facts_view) == (
         "health_assessments", "qe", "staging.kpi_facts_iha")
-    assert next(d for d in KPIS if d.id == "OOA01").needs_table is None
+    assert next(d for d in KPIS if d.id == "OOA01").needs_table == "episodes.placement_area_code"
 
 
 def test_the_union_names_each_facts_view_once_in_file_order() -> None:

@@ -172,7 +172,8 @@ def test_optional_tables_agree_with_the_sql() -> None:
     with connect() as con:
         Extract("E08000025", as_at=date(2025, 3, 31)).in_care("A1", date(2012, 5, 1), date(2020, 1, 6)).load(con)
         run_kpis(con, ["2024-25-Q3"])
-        inputs = con.execute("SELECT table_name, kpi_id FROM staging.kpi_inputs").fetchall()
+        inputs = con.execute("SELECT table_name, kpi_id FROM staging.kpi_inputs "
+                             "WHERE table_name NOT LIKE 'episodes%'").fetchall()
         # Episodes (always supplied: their coverage and optional columns are conditions of
         # their own, not optional tables) are left out.
         labels = dict(con.execute("SELECT DISTINCT table_name, label FROM staging.table_coverage "

@@ -22,7 +22,7 @@ from report_fixtures import HOME, QUARTER, make_report_data
 from pipelines.comparison import compare_areas
 from pipelines.figures import PublishedFigures
 from pipelines.kpi_catalogue import kpi
-from pipelines.report_data import KPI_COLUMNS, ReportData
+from pipelines.report_data import REPORT_KPI_COLUMNS, ReportData
 from reports.charts import (
     EQUITY_KPIS,
     delay_chart,
@@ -49,7 +49,7 @@ def kpi_row(area: str, kpi_id: str, x: int | None, n: int | None, breakdown: str
 
 
 def small_data(rows: list[dict], partners: list[str]) -> ReportData:
-    frame = pd.DataFrame(rows, columns=list(KPI_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(REPORT_KPI_COLUMNS))
     empty = make_report_data()
     return ReportData(
         quarter=QUARTER, home_area=rows[0]["area_code"], partner_areas=partners, kpis=frame,

@@ -1,55 +1,22 @@
-"""The hand-written checks behind the cross-field and cross-table rules of the contracts.
-
-Each YAML rule ``code`` maps to one check here; codes, messages and severities stay in the
-contracts. Checks are vectorised: episodes are compared with their neighbours by sorting
-and shifting within each child, never by looping over children.
+"""Episodes: each episode on its own (end after start, a reason it ceased with its end,
+a provider only where the placement has one) and in sequence within each child (no overlap,
+a new period of care starting with reason S). Sequence checks are vectorised: episodes are
+compared with their neighbours by sorting and shifting within each child, never by looping
+over children.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from pipelines.contracts.rules import NEEDS_ACCEPTED_CHILDREN, NEEDS_CHILDREN, Check, RuleContext
+from pipelines.contracts.checks.registry import Case, register, rows
+from pipelines.contracts.rules import NEEDS_CHILDREN, RuleContext
 from pipelines.contracts.typed import TypedTable
 
 # SSDA903 placement types that have no placement provider (EXTRACTS.md: PLACE_PROVIDER is
 # blank for T0–T3 and Z11–Z14; the 903 validator's rule 213 says the same).
 NO_PROVIDER_PLACEMENTS = ("T0", "T1", "T2", "T3", "Z11", "Z12", "Z13", "Z14")
-
-
-@dataclass(frozen=True)
-class CrossCheck:
-    check: Check
-    needs: tuple[str, ...] = ()
-
-
-def _children_ids(context: RuleContext) -> pd.Series:
-    ids = context.tables["children"].text["child_id"]
-    return ids[ids.ne("")]
-
-
-def _is_in(values: pd.Series, allowed: pd.Series | pd.Index) -> pd.Series:
-    """``values.isin(allowed)`` for text, by Arrow's hash lookup: pandas tests Arrow-backed
-    strings against a set value by value, which made these two rules half the rules' time."""
-    found = pc.is_in(pa.array(values.to_numpy(dtype=object), type=pa.string()),
-                     value_set=pa.array(np.asarray(allowed, dtype=object), type=pa.string()))
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
-
-
-def child_not_in_children(table: TypedTable, context: RuleContext) -> pd.Series:
-    child = table.text["child_id"]
-    return child.ne("") & ~_is_in(child, _children_ids(context))
-
-
-def child_quarantined(table: TypedTable, context: RuleContext) -> pd.Series:
-    child = table.text["child_id"]
-    accepted = context.accepted_child_ids if context.accepted_child_ids is not None else pd.Index([], dtype=object)
-    return child.ne("") & _is_in(child, _children_ids(context)) & ~_is_in(child, accepted)
 
 
 def _days(values: pd.Series) -> pd.Series:
@@ -92,6 +59,19 @@ def _sorted_episodes(table: TypedTable) -> pd.DataFrame:
     return frame.sort_values(["child", "start", "end_or_open", "row"], kind="mergesort")
 
 
+@register("EPI_OVERLAP", cases=[Case(
+    "episodes",
+    # Rows 0 and 1 overlap (1 starts before 0 ends); row 2 (another child) does not.
+    rows("episodes",
+         {"episode_start": "2024-01-01", "episode_end": "2024-03-01", "reason_episode_ceased": "X1"},
+         {"episode_start": "2024-02-01", "reason_new_episode": "P"},
+         {"child_id": "C2", "episode_start": "2024-02-01"}),
+    # The 903 hand-over: the next episode starts the day the previous one ends.
+    rows("episodes",
+         {"episode_start": "2024-01-01", "episode_end": "2024-03-01", "reason_episode_ceased": "X1"},
+         {"episode_start": "2024-03-01", "reason_new_episode": "P"}),
+    flagged=frozenset({0, 1}),
+)])
 def episode_overlap(table: TypedTable, context: RuleContext) -> pd.Series:
     # Both episodes of an overlapping pair fail: which one is wrong is for the analyst to say.
     # Sorted by start, episode i overlaps an earlier one iff its start is before the latest
@@ -105,6 +85,13 @@ def episode_overlap(table: TypedTable, context: RuleContext) -> pd.Series:
     return overlaps.reindex(table.text.index, fill_value=False)
 
 
+@register("EPI_END_NOT_AFTER_START", cases=[Case(
+    "episodes",
+    rows("episodes", {"episode_end": "2024-06-01", "reason_episode_ceased": "E11"},
+         {"episode_end": "2024-05-31", "reason_episode_ceased": "E11"}),
+    rows("episodes", {"episode_end": "2024-06-02", "reason_episode_ceased": "E11"}),
+    flagged=frozenset({0, 1}),
+)])
 def episode_end_not_after_start(table: TypedTable, context: RuleContext) -> pd.Series:
     values = table.values
     return values["episode_end"] <= values["episode_start"]
@@ -126,6 +113,11 @@ def collection_year_start(table: TypedTable, context: RuleContext) -> float | No
     return start if not (_days(table.values["episode_end"]) < start).any() else None
 
 
+@register("EPI_FIRST_NOT_S", cases=[Case(
+    "episodes",
+    rows("episodes", {"reason_new_episode": "P"}),
+    rows("episodes", {}, {"child_id": "C2", "reason_new_episode": ""}),
+)])
 def episode_first_not_s(table: TypedTable, context: RuleContext) -> pd.Series:
     frame = _episode_frame(table)
     first = frame.groupby("child", sort=False).cumcount().eq(0)
@@ -138,6 +130,16 @@ def episode_first_not_s(table: TypedTable, context: RuleContext) -> pd.Series:
     return failing.reindex(table.text.index, fill_value=False)
 
 
+@register("EPI_NEW_PERIOD_NOT_S", cases=[Case(
+    "episodes",
+    rows("episodes",
+         {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "E11"},
+         {"episode_start": "2024-05-01", "reason_new_episode": "P"}),
+    rows("episodes",
+         {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "E11"},
+         {"episode_start": "2024-05-01", "reason_new_episode": "S"}),
+    flagged=frozenset({1}),
+)])
 def episode_new_period_not_s(table: TypedTable, context: RuleContext) -> pd.Series:
     frame = _episode_frame(table)
     previous = _previous_rec(frame)
@@ -145,20 +147,43 @@ def episode_new_period_not_s(table: TypedTable, context: RuleContext) -> pd.Seri
     return failing.reindex(table.text.index, fill_value=False)
 
 
+@register("EPI_S_WITHIN_PERIOD", cases=[Case(
+    "episodes",
+    rows("episodes",
+         {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "X1"},
+         {"episode_start": "2024-02-01", "reason_new_episode": "S"}),
+    rows("episodes",
+         {"episode_start": "2024-01-01", "episode_end": "2024-02-01", "reason_episode_ceased": "X1"},
+         {"episode_start": "2024-02-01", "reason_new_episode": "T"}),
+    flagged=frozenset({1}),
+)])
 def episode_s_within_period(table: TypedTable, context: RuleContext) -> pd.Series:
     frame = _episode_frame(table)
     failing = _previous_rec(frame).eq("X1") & frame["rne"].eq("S")
     return failing.reindex(table.text.index, fill_value=False)
 
 
+@register("EPI_REC_WITHOUT_END", cases=[Case(
+    "episodes",
+    rows("episodes", {"reason_episode_ceased": "E11"}),
+    rows("episodes", {"reason_episode_ceased": "E11", "episode_end": "2024-07-01"}, {}),
+)])
 def episode_rec_without_end(table: TypedTable, context: RuleContext) -> pd.Series:
     return table.text["reason_episode_ceased"].ne("") & table.text["episode_end"].eq("")
 
 
+@register("EPI_END_WITHOUT_REC", cases=[Case(
+    "episodes",
+    rows("episodes", {"episode_end": "2024-07-01"}),
+    rows("episodes", {"reason_episode_ceased": "E11", "episode_end": "2024-07-01"}, {}),
+)])
 def episode_end_without_rec(table: TypedTable, context: RuleContext) -> pd.Series:
     return table.text["episode_end"].ne("") & table.text["reason_episode_ceased"].eq("")
 
 
+@register("EPI_START_BEFORE_BIRTH", needs=(NEEDS_CHILDREN,), cases=[Case(
+    "episodes", rows("episodes", {"episode_start": "2015-05-31"}), rows("episodes", {"episode_start": "2015-06-01"}),
+)])
 def episode_start_before_birth(table: TypedTable, context: RuleContext) -> pd.Series:
     children = context.tables["children"]
     births = pd.DataFrame({"child": children.text["child_id"], "dob": children.values["date_of_birth"]})
@@ -170,54 +195,12 @@ def episode_start_before_birth(table: TypedTable, context: RuleContext) -> pd.Se
                      index=table.text.index)
 
 
+@register("EPI_PROVIDER_NOT_EXPECTED", cases=[Case(
+    "episodes",
+    rows("episodes", {"placement_type": "T1"}, {"placement_type": "Z12", "episode_start": "2025-01-01"}),
+    rows("episodes", {"placement_type": "T1", "placement_provider": ""}, {"placement_type": "T4"}),
+    flagged=frozenset({0, 1}),
+)])
 def episode_provider_not_expected(table: TypedTable, context: RuleContext) -> pd.Series:
     placement = table.values["placement_type"]
     return placement.isin(NO_PROVIDER_PLACEMENTS).fillna(False) & table.text["placement_provider"].ne("")
-
-
-def assessment_completed_before_request(table: TypedTable, context: RuleContext) -> pd.Series:
-    return table.values["completed_date"] < table.values["requested_date"]
-
-
-def assessment_completed_without_date(table: TypedTable, context: RuleContext) -> pd.Series:
-    return table.values["status"].eq("completed").fillna(False) & table.text["completed_date"].eq("")
-
-
-def assessment_date_but_not_completed(table: TypedTable, context: RuleContext) -> pd.Series:
-    # Only statuses of the list: an unknown status is CODE_NOT_IN_LIST's to report.
-    status = table.values["status"]
-    other_status = status.isin(["declined", "not_attended", "cancelled", "pending"]).fillna(False)
-    return other_status & table.text["completed_date"].ne("")
-
-
-def gp_to_not_after_from(table: TypedTable, context: RuleContext) -> pd.Series:
-    return table.values["registered_to"] <= table.values["registered_from"]
-
-
-def camhs_contact_before_referral(table: TypedTable, context: RuleContext) -> pd.Series:
-    return table.values["first_contact_date"] < table.values["referral_date"]
-
-
-def camhs_closed_before_referral(table: TypedTable, context: RuleContext) -> pd.Series:
-    return table.values["closed_date"] < table.values["referral_date"]
-
-
-CROSS_CHECKS: dict[str, CrossCheck] = {
-    "CHILD_NOT_IN_CHILDREN": CrossCheck(child_not_in_children, (NEEDS_CHILDREN,)),
-    "CHILD_QUARANTINED": CrossCheck(child_quarantined, (NEEDS_CHILDREN, NEEDS_ACCEPTED_CHILDREN)),
-    "EPI_END_NOT_AFTER_START": CrossCheck(episode_end_not_after_start),
-    "EPI_OVERLAP": CrossCheck(episode_overlap),
-    "EPI_START_BEFORE_BIRTH": CrossCheck(episode_start_before_birth, (NEEDS_CHILDREN,)),
-    "EPI_PROVIDER_NOT_EXPECTED": CrossCheck(episode_provider_not_expected),
-    "EPI_FIRST_NOT_S": CrossCheck(episode_first_not_s),
-    "EPI_NEW_PERIOD_NOT_S": CrossCheck(episode_new_period_not_s),
-    "EPI_S_WITHIN_PERIOD": CrossCheck(episode_s_within_period),
-    "EPI_REC_WITHOUT_END": CrossCheck(episode_rec_without_end),
-    "EPI_END_WITHOUT_REC": CrossCheck(episode_end_without_rec),
-    "HA_COMPLETED_BEFORE_REQUEST": CrossCheck(assessment_completed_before_request),
-    "HA_COMPLETED_WITHOUT_DATE": CrossCheck(assessment_completed_without_date),
-    "HA_DATE_BUT_NOT_COMPLETED": CrossCheck(assessment_date_but_not_completed),
-    "GP_TO_NOT_AFTER_FROM": CrossCheck(gp_to_not_after_from),
-    "CAMHS_CONTACT_BEFORE_REFERRAL": CrossCheck(camhs_contact_before_referral),
-    "CAMHS_CLOSED_BEFORE_REFERRAL": CrossCheck(camhs_closed_before_referral),
-}
