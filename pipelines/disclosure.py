@@ -212,7 +212,9 @@ def _linked_secondary(frame: pd.DataFrame, primary: npt.NDArray[np.bool_]) -> np
     from pipelines.disclosure_search import complementary_suppression
     from pipelines.processes import by_area
 
-    shared = by_area(complementary_suppression, frame, primary)
+    # Only the columns the search reads go to the workers: names and intervals would be
+    # copied into each process for nothing.
+    shared = by_area(complementary_suppression, frame[list(REQUIRED_COLUMNS)], primary)
     if shared is None:
         return complementary_suppression(frame, primary)
     hidden = primary.copy()

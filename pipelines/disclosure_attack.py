@@ -56,6 +56,7 @@ from scipy.sparse.csgraph import connected_components
 from pipelines.disclosure import (
     BREAKDOWN_ORDER,
     LARGEST_HIDDEN,
+    REQUIRED_COLUMNS,
     SMALLEST_SHOWN,
     TOTAL,
 )
@@ -511,7 +512,8 @@ def attacker_disclosures(frame: pd.DataFrame) -> list[Disclosure]:
         return []
     from pipelines.processes import by_area
 
-    shared = by_area(_disclosures_here, frame)  # nothing links one area to another
+    # Nothing links one area to another; the workers get only the columns the audit reads.
+    shared = by_area(_disclosures_here, frame[[*REQUIRED_COLUMNS, "suppressed"]])
     if shared is not None:
         return sorted((d for _, part in shared for d in part),
                       key=lambda f: (f.area_code, f.quarter, f.kpi_id, f.breakdown, f.part))

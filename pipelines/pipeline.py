@@ -442,7 +442,7 @@ def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
     from pipelines.outputs import write_kpi_files
     from pipelines.preflight import preflight
     from pipelines.processes import release_memory
-    from pipelines.warehouse import accepted_extracts, connect
+    from pipelines.warehouse import accepted_extracts, connect, release_cache
 
     # An unwritable folder or a full disk is refused before anything is written.
     preflight(settings)
@@ -461,7 +461,9 @@ def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
             con, extracts, settings.quarter, settings.trend_quarters, progress)
 
         # Disclosure control of a large table runs in worker processes beside this one:
-        # what the KPI stage left in this process's heap would count twice at the peak.
+        # what the KPI stage left in DuckDB's cache and this process's heap would count
+        # beside them at the peak.
+        release_cache(con)
         release_memory()
         progress(f"publishing KPIs for the {settings.audience} audience")
         result.kpis = publish_kpis(kpi_results, settings)

@@ -52,6 +52,18 @@ def memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_VARIABLE, "").strip() or DEFAULT_MEMORY_LIMIT
 
 
+def release_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Give back the pages DuckDB keeps cached after heavy queries (up to its memory limit):
+    lowering the limit makes it evict them, and the limit is then set back. Before a stage
+    that starts worker processes, whose memory counts beside this one's."""
+    try:
+        con.execute("SET memory_limit = '1MB'")  # evicts every page it can
+    except duckdb.Error:  # what it holds cannot be evicted now: keep it
+        pass
+    finally:
+        con.execute(f"SET memory_limit = '{memory_limit().replace(chr(39), '')}'")
+
+
 def _open(path: Path | str, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path), read_only=read_only)
