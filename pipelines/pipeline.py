@@ -357,13 +357,7 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
     from pipelines import __version__
     from pipelines.annual import annual_for_report
     from pipelines.calendar import holidays_version
-    from pipelines.comparison import (
-        choose_partner_group,
-        default_published,
-        home_benchmarks,
-        prepare_partner_report,
-    )
-    from pipelines.partners import load_partner_groups
+    from pipelines.comparison import default_published, home_benchmarks
     from pipelines.report_data import ReportData
     from pipelines.revisions import revisions
     from pipelines.targets import load_targets
@@ -376,11 +370,8 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
              **report_as_at(extracts)}
     run_metadata = {"lac-health version": __version__, "holidays package": holidays_version(),
                     "audience": settings.audience}
-    groups = load_partner_groups(settings.partner_groups_file)
     dfe = default_published()
-    partner_report = prepare_partner_report(published, quarter, choose_partner_group(published, quarter, home, groups),
-                                            audience=settings.audience, published=dfe, as_at=as_at,
-                                            run_metadata=run_metadata, groups=groups)
+    partner_report = partner_report_for(published, quarter, home, settings, as_at, run_metadata, dfe)
     return ReportData(
         quarter=quarter,
         home_area=home,
@@ -403,16 +394,26 @@ def build_report_data(con: duckdb.DuckDBPyConnection, published: pd.DataFrame, s
         targets=load_targets(settings.targets_file),
         run_metadata=run_metadata,
         # At Q4 only: DfE's OC2 measures of the year, beside DfE's published figures.
-        annual=annual_for_report(con, quarter.end, settings.audience, default_published(), published, quarter.id),
+        annual=annual_for_report(con, quarter.end, settings.audience, dfe, published, quarter.id),
         partner_report=partner_report,
     )
+
+
+def partner_report_for(published: pd.DataFrame, quarter: Quarter, home: str, settings: Settings,
+                       as_at: dict[str, date], run_metadata: dict[str, str], dfe: pd.DataFrame | None = None):
+    """The partner report of the home area's partner group (pipelines.comparison)."""
+    from pipelines.comparison import choose_partner_group, prepare_partner_report
+    from pipelines.partners import load_partner_groups
+
+    groups = load_partner_groups(settings.partner_groups_file)
+    return prepare_partner_report(published, quarter, choose_partner_group(published, quarter, home, groups),
+                                  audience=settings.audience, published=dfe, as_at=as_at,
+                                  run_metadata=run_metadata, groups=groups)
 
 
 def write_reports(data, settings: Settings) -> list[Path]:
     """Render the board report and workbook for the home area and the partner comparison of
     its group, from the one ReportData (build_report_data)."""
-    from pipelines.comparison import choose_partner_group, prepare_partner_report
-    from pipelines.partners import load_partner_groups
     from reports.board import render_board_report
     from reports.partners import render_partners_report
     from reports.partners_workbook import write_partners_workbook
@@ -425,10 +426,8 @@ def write_reports(data, settings: Settings) -> list[Path]:
     ]
     partner_report = data.partner_report
     if partner_report is None:  # a ReportData built by hand (tests, scripts)
-        groups = load_partner_groups(settings.partner_groups_file)
-        group = choose_partner_group(data.kpis, quarter, data.home_area, groups)
-        partner_report = prepare_partner_report(data.kpis, quarter, group, audience=settings.audience,
-                                                as_at=data.as_at, run_metadata=data.run_metadata, groups=groups)
+        partner_report = partner_report_for(data.kpis, quarter, data.home_area, settings, data.as_at,
+                                            data.run_metadata)
     group = partner_report.group
     files.append(render_partners_report(None, quarter, group, out_dir / f"partners-{quarter.id}.html",
                                         report=partner_report))

@@ -201,16 +201,6 @@ def as_arrow(frame: object) -> object:
     return frame
 
 
-def replace_extract_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, area_code: str, as_at: object,
-                         frame: object | None, *, delete: bool = True) -> None:
-    """Delete one extract's rows from a table and insert ``frame`` (by column name): idempotent reloads.
-
-    ``delete=False`` skips the delete when the caller knows the extract has no rows there
-    (never loaded before): on a growing table the delete is a scan per table and extract."""
-    _replace_rows(con, qualified_table, [(area_code, as_at)] if delete else [],
-                  [] if frame is None else [frame])
-
-
 def _replace_rows(con: duckdb.DuckDBPyConnection, qualified_table: str, reloaded: list[tuple[str, object]],
                   frames: list[object]) -> None:
     """Delete the ``reloaded`` extracts' rows from a table, then insert every frame, by column
