@@ -7,6 +7,7 @@ functions one per asset, so both paths compute identical results.
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,9 +54,10 @@ class NoDataError(UserFacingError):
 
 
 def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, checks: ContractChecks,
-                    progress: Progress = _quiet) -> list:
+                    progress: Progress = _quiet, reports_dir: Path | None = None) -> list:
     """Read and validate every as-at folder under ``extracts_dir``, store the results, and send
-    every file's typed rows to ``checks`` (Great Expectations, see ``contract_checks``).
+    every file's typed rows to ``checks`` (Great Expectations, see ``contract_checks``). With
+    ``reports_dir``, each folder's validation report is written there as it is read.
 
     Returns the ingest result of each folder. The suites run once per table over many folders'
     rows together: a GX validation costs about a second whatever its size, so once per folder
@@ -67,6 +69,8 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, checks: 
 
     folders = discover_extracts(Path(extracts_dir))
     results, unloaded = [], []
+    keys = Counter((folder.area_code, folder.as_at) for folder in folders)
+    shared = frozenset(key for key, count in keys.items() if count > 1)
 
     def load() -> None:
         load_ingests(con, unloaded)  # one writer: the warehouse is loaded here, in order
@@ -76,7 +80,7 @@ def ingest_extracts(con: duckdb.DuckDBPyConnection, extracts_dir: Path, checks: 
             item.raw, item.clean = {}, {}
         unloaded.clear()
 
-    with _folder_reader(len(folders)) as read:
+    with _folder_reader(len(folders), reports_dir, shared) as read:
         for index, (folder, (result, gx_parts)) in enumerate(zip(folders, read(folders), strict=True), start=1):
             progress(f"[{index}/{len(folders)}] read {folder.area_code} as at {folder.as_at}")
             checks.add(gx_parts)
@@ -156,14 +160,21 @@ GROUP_BYTES = 4_000_000
 READ_AHEAD = 2
 
 
-def _read_folders(folders: list) -> list[tuple]:
-    """Each folder's ingest result and the GX frames of its files ((table, Arrow) pairs)."""
+def _read_folders(folders: list, reports_dir: Path | None = None,
+                  shared: frozenset[tuple[str, date]] = frozenset()) -> list[tuple]:
+    """Each folder's ingest result and the GX frames of its files ((table, Arrow) pairs); with
+    ``reports_dir``, each folder's validation report written there by the reader (in parallel),
+    except for extracts ``shared`` by two folders (their reports share a name: the run writes
+    those in order)."""
     from pipelines.contracts.gx_suites import gx_part
     from pipelines.ingest import ingest_folders
     from pipelines.warehouse import as_arrow
+    from reports.validation import write_validation_reports
 
     read = []
     for result in ingest_folders(folders, run_gx=False):
+        if reports_dir is not None and (result.area_code, result.as_at) not in shared:
+            write_validation_reports(result, reports_dir)
         # As the warehouse and the contract checks take them, converted here in the reader
         # (in parallel), not by the one writer; Arrow also crosses between processes faster.
         result.raw = {table: as_arrow(frame) for table, frame in result.raw.items()}
@@ -198,19 +209,21 @@ def _folder_bytes(path: Path) -> int:
 
 
 @contextmanager
-def _folder_reader(count: int):
+def _folder_reader(count: int, reports_dir: Path | None, shared: frozenset[tuple[str, date]]):
     """A function mapping folders to ingest results in order: in worker processes, or here."""
+    from functools import partial
     from itertools import chain
 
     from pipelines.processes import ahead_of_use, process_pool, worker_count
 
+    read = partial(_read_folders, reports_dir=reports_dir, shared=shared)
     workers = worker_count(count)
     if workers < 2 or count < PARALLEL_MIN_FOLDERS:
-        yield lambda folders: chain.from_iterable(map(_read_folders, folder_groups(folders)))
+        yield lambda folders: chain.from_iterable(map(read, folder_groups(folders)))
         return
     with process_pool(workers) as pool:
         yield lambda folders: chain.from_iterable(
-            ahead_of_use(pool, _read_folders, folder_groups(folders, workers), READ_AHEAD * workers))
+            ahead_of_use(pool, read, folder_groups(folders, workers), READ_AHEAD * workers))
 
 
 def choose_quarters(extracts: pd.DataFrame, requested: Quarter | None, count: int) -> tuple[Quarter, list[Quarter]]:
@@ -288,11 +301,16 @@ def report_as_at(extracts: pd.DataFrame) -> dict[str, date]:
     return {row.area_code: pd.Timestamp(row.as_at).date() for row in extracts.itertuples()}
 
 
-def write_validation_files(results: list, out_dir: Path) -> list[Path]:
-    """validation_summary.csv, quarantine.csv and a validation report per area and as-at date."""
+def write_validation_files(results: list, out_dir: Path, *, readers_wrote_reports: bool = False) -> list[Path]:
+    """validation_summary.csv, quarantine.csv and a validation report per area and as-at date
+    (written here unless the readers wrote them: all but those of an extract two folders share)."""
     from pipelines.validation_outputs import write_validation_outputs
 
-    return write_validation_outputs(results, out_dir)
+    written = set()
+    if readers_wrote_reports:
+        keys = Counter((result.area_code, result.as_at) for result in results)
+        written = {key for key, count in keys.items() if count == 1}
+    return write_validation_outputs(results, out_dir, reports_written=written)
 
 
 def publish_kpis(results: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -464,9 +482,10 @@ def run_refresh(settings: Settings, progress: Progress = _quiet) -> RunResult:
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     with connect(settings.warehouse) as con, contract_checks(settings.extracts_dir) as checks:
         progress(f"ingesting extracts from {settings.extracts_dir}")
-        ingested = ingest_extracts(con, settings.extracts_dir, checks, progress)
+        # Each folder's validation report is written by its reader, beside the others.
+        ingested = ingest_extracts(con, settings.extracts_dir, checks, progress, reports_dir=settings.out_dir)
         result.refused = [message for item in ingested for message in item.messages if item.refused]
-        result.files += write_validation_files(ingested, settings.out_dir)
+        result.files += write_validation_files(ingested, settings.out_dir, readers_wrote_reports=True)
 
         extracts = accepted_extracts(con)
         result.areas = list(extracts["area_code"])

@@ -9,6 +9,7 @@ identifying. Row numbers count the header as row 1, as a spreadsheet does.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,9 +78,11 @@ def write_csv(frame: pd.DataFrame, columns: list[str], path: Path) -> Path:
     )
 
 
-def write_validation_outputs(results: list[IngestResult], out_dir: Path) -> list[Path]:
-    """validation_summary.csv, quarantine.csv and ``validation-<area>-<as_at>.html/.xlsx``."""
-    from reports.validation import write_validation_reports
+def write_validation_outputs(results: list[IngestResult], out_dir: Path, *,
+                             reports_written: Collection[tuple[str, date]] = ()) -> list[Path]:
+    """validation_summary.csv, quarantine.csv and ``validation-<area>-<as_at>.html/.xlsx``
+    (except the reports of the extracts in ``reports_written``: the run's readers wrote them)."""
+    from reports.validation import report_name, write_validation_reports
 
     out_dir = Path(out_dir)
     written = [
@@ -87,7 +90,10 @@ def write_validation_outputs(results: list[IngestResult], out_dir: Path) -> list
         write_csv(combined_quarantine(results), QUARANTINE_COLUMNS, out_dir / QUARANTINE_FILE),
     ]
     for result in results:
-        written.extend(write_validation_reports(result, out_dir))
+        if (result.area_code, result.as_at) in reports_written:
+            written.extend(out_dir / report_name(result.area_code, result.as_at, suffix) for suffix in ("html", "xlsx"))
+        else:
+            written.extend(write_validation_reports(result, out_dir))
     return written
 
 
