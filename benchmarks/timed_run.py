@@ -17,7 +17,8 @@ Top-level stages (they do not overlap; "other" is the rest of the end-to-end tim
 * contract checks (wait): how long the run waits, at its end, for Great Expectations,
   which runs beside everything since the ingest in a process of its own (its CPU is
   counted here, when that process ends) or, for small runs, in this process
-* validation reports: validation_summary.csv, quarantine.csv, one HTML + Excel per folder
+* validation reports: validation_summary.csv, quarantine.csv (each folder's HTML + Excel is
+  written by its reader, inside ingest, except for an extract two folders share)
 * stage + KPIs: staging and KPI SQL, restating earlier extracts, recording the run
 * publish: intervals, disclosure control, kpis.csv and kpis.parquet
 * disclosure audit: the attacker's check of the board table (``attacker_check``)
