@@ -91,7 +91,14 @@ _EPOCH = pd.Timestamp("1970-01-01")
 
 
 def _days(values: pd.Series) -> pd.Series:
-    return ((pd.to_datetime(values) - _EPOCH) / pd.Timedelta(days=1)).astype("float64")
+    """Days since 1970 (fractions of a day kept), NaN for a missing date: the time since the
+    epoch in the dates' own unit, divided by a day in that unit (pandas' own arithmetic on
+    timedeltas, without its per-operation cost)."""
+    dates = pd.to_datetime(values).to_numpy()
+    unit = np.datetime_data(dates.dtype)[0]
+    days = dates.view("int64") / (np.timedelta64(1, "D") // np.timedelta64(1, unit))
+    days[np.isnat(dates)] = np.nan
+    return pd.Series(days, index=values.index, dtype="float64")
 
 
 def _plan(contract: Contract, as_at: date | None = None) -> list[_Planned]:

@@ -4,18 +4,20 @@ through the Arrow parts a run's readers send, in rounds or at once, in a process
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.cli import DEMO_FAULTS
 from pipelines.contracts import load_contract, type_table
 from pipelines.contracts.gx_process import ContractCheckError, ContractChecks
-from pipelines.contracts.gx_suites import frame_of_parts, gx_frame, gx_part, validate_tables
+from pipelines.contracts.gx_suites import _days, frame_of_parts, gx_frame, gx_part, validate_tables
 from pipelines.ingest import discover_extracts, ingest_folder
 from pipelines.pipeline import SEPARATE_GX_MIN_BYTES, contract_checks
 from pipelines.synth import generate
@@ -113,3 +115,17 @@ def test_small_runs_check_in_this_process_and_large_ones_beside_it(tmp_path: Pat
         assert checks.results() == []
     monkeypatch.setenv("LAC_HEALTH_WORKERS", "1")
     assert contract_checks(tmp_path)._process is None
+
+
+def _reference_days(values: pd.Series) -> pd.Series:
+    """The days since 1970 as pandas' timedelta arithmetic gives them (the definition)."""
+    return ((pd.to_datetime(values) - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).astype("float64")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31))),
+                max_size=20),
+       st.just("us"))  # typed dates are datetime64[us]
+def test_days_since_1970_are_pandas_own(stamps: list, unit: str) -> None:
+    values = pd.Series(pd.array(stamps, dtype=f"datetime64[{unit}]") if stamps else [], dtype=f"datetime64[{unit}]")
+    pd.testing.assert_series_equal(_days(values), _reference_days(values), check_exact=True)
