@@ -172,15 +172,17 @@ def _read_folders(folders: list, reports_dir: Path | None = None,
     from reports.validation import write_validation_reports
 
     read = []
-    for result in ingest_folders(folders, run_gx=False):
+    for folder, result in zip(folders, ingest_folders(folders, run_gx=False), strict=True):
         if reports_dir is not None and (result.area_code, result.as_at) not in shared:
             write_validation_reports(result, reports_dir)
         # As the warehouse and the contract checks take them, converted here in the reader
         # (in parallel), not by the one writer; Arrow also crosses between processes faster.
         result.raw = {table: as_arrow(frame) for table, frame in result.raw.items()}
         result.clean = {table: as_arrow(frame) for table, frame in result.clean.items()}
-        gx_parts = [(table, gx_part(typed, result.as_at, f"{result.area_code}|{result.as_at}"))
-                    for table, typed in result.typed.items()]
+        # A file's ids must be unique within it: the key names the file's folder (an extract's
+        # own folder and a pooled twin share the area and as-at date).
+        file_key = f"{folder.path}|{result.area_code}|{result.as_at}"
+        gx_parts = [(table, gx_part(typed, result.as_at, file_key)) for table, typed in result.typed.items()]
         result.typed = {}
         read.append((result, gx_parts))
     return read
