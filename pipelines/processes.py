@@ -94,12 +94,18 @@ def area_parts(frame: pd.DataFrame, count: int) -> list[npt.NDArray[np.int64]]:
 @contextmanager
 def beside(function: Callable[..., Any], *args: Any, worth_a_process: bool) -> Iterator[Callable[[], Any]]:
     """``function(*args)`` in a process of its own while the block runs, when it is worth a
-    process (about a second to start) and more than one worker is allowed; in this process,
-    before the block, otherwise. Yields a function that gives its result, waiting for it.
+    process (about a second to start) and more than one worker is allowed; in this process
+    otherwise, when first asked for. Yields a function that gives its result, waiting for it.
     The arguments are sent while the block runs: the block must not change them."""
     if not worth_a_process or worker_count(2) < 2:
-        value = function(*args)
-        yield lambda: value
+        done: list[Any] = []
+
+        def result() -> Any:
+            if not done:
+                done.append(function(*args))
+            return done[0]
+
+        yield result
         return
     with process_pool(1) as pool:
         future = pool.submit(function, *args)

@@ -28,10 +28,10 @@ def test_worth_a_process_runs_in_another_process() -> None:
     assert (pid != os.getpid(), doubled) == (True, 42)
 
 
-def test_otherwise_it_runs_here_once_before_the_block(monkeypatch) -> None:
+def test_otherwise_it_runs_here_once_when_asked(monkeypatch) -> None:
     CALLS.clear()
     with processes.beside(_pid_and, 5, worth_a_process=False) as result:
-        assert CALLS == [5], "run here first, so that the block's time is its own"
+        assert CALLS == [], "nothing runs before it is asked for"
         assert result() == (os.getpid(), 10)
         assert result() == (os.getpid(), 10)
     assert CALLS == [5]
